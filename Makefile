@@ -1,0 +1,36 @@
+# Every target works from a fresh clone: it makes .venv itself on first use.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+LEDGER ?= ledger/main.beancount
+DATE   ?= 2025-09-30
+
+.PHONY: install demo check position test clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Installed once per change of pyproject.toml.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/s75 check ledger/main.beancount
+	$(BIN)/s75 position ledger/main.beancount --date $(DATE)
+
+check: install
+	$(BIN)/s75 check $(LEDGER)
+
+position: install
+	$(BIN)/s75 position $(LEDGER) --date $(DATE)
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) out *.egg-info

@@ -1,0 +1,40 @@
+"""Load a ledger with Beancount's loader (plugins included) and format its errors as file:line."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from beancount import loader
+
+
+@dataclass(frozen=True)
+class Loaded:
+    path: Path
+    entries: list
+    errors: list
+    options: dict
+
+
+def load_ledger(path: str | os.PathLike) -> Loaded:
+    """Load and check the ledger; errors are returned, never raised."""
+    path = Path(path).resolve()
+    entries, errors, options = loader.load_file(str(path))
+    return Loaded(path, entries, errors, options)
+
+
+def error_location(error) -> str:
+    source = getattr(error, "source", None) or {}
+    filename = source.get("filename", "<unknown>")
+    lineno = source.get("lineno", 0)
+    try:
+        filename = os.path.relpath(filename)
+    except ValueError:
+        pass
+    return f"{filename}:{lineno}"
+
+
+def format_error(error) -> str:
+    """`file:line: message`, the first line of the message only (a plugin's traceback stays out)."""
+    message = str(getattr(error, "message", error)).strip()
+    return f"{error_location(error)}: {message.splitlines()[0] if message else ''}"

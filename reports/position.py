@@ -1,0 +1,194 @@
+"""The pool-position model: contributions, schemes and totals as of a date, computed once.
+
+`build_position(entries, as_of)` reads the Agreement and the books (one pass over the year's
+transactions) and returns a frozen `PoolPosition`. The CLI, the statement and the Fava page only
+read it; nothing else computes these figures.
+
+Conventions (docs/ledger.md, "The position"):
+- received = credits to the contribution account in the year up to the date;
+- budget to date = the months of the budget profile ended by the date (a partial month pro rata by day);
+- forecast outturn = the latest forecast made on or before the date; with none, the run-rate
+  (actual to date / months elapsed x 12); after 31 March, the actual;
+- variance = actual or outturn minus budget: positive is an overspend.
+"""
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from beancount.core import data
+
+from rules.agreement import Agreement, Partner, Pool, Scheme
+from rules.allocation import to_penny
+from rules.calendar import FinancialYear, elapsed_months, month_number, year_of
+from rules.reader import read_agreement
+
+ZERO = Decimal("0.00")
+
+
+class PositionError(Exception):
+    """The position cannot be computed for this date (e.g. outside the pool's years)."""
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    source: str
+    source_name: str
+    account: str
+    minimum: Decimal
+    agreed: Decimal
+    received: Decimal
+    outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class PartnerPosition:
+    partner: Partner
+    host: bool
+    sources: tuple[SourceLine, ...]
+    minimum: Decimal
+    agreed: Decimal
+    received: Decimal
+    outstanding: Decimal
+    share: Decimal  # percent of the pool's agreed contributions, exact
+    prior_spend: Decimal | None
+    contingency_plan: dict
+
+
+@dataclass(frozen=True)
+class SchemePosition:
+    scheme: Scheme
+    annual_budget: Decimal
+    budget_to_date: Decimal
+    actual_to_date: Decimal
+    variance_to_date: Decimal
+    forecast_outturn: Decimal
+    forecast_basis: str  # "forecast", "run-rate", "budget" (nothing spent yet) or "actual" (year ended)
+    forecast_date: datetime.date | None
+    forecast_note: str
+    forecast_variance: Decimal
+    monthly_budget: tuple[Decimal, ...]  # the profile, April first
+    monthly_actual: tuple[Decimal, ...]  # spend by month to the date, April first
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums of the rows above them, by field name."""
+
+    values: dict[str, Decimal]
+
+    def __getitem__(self, key: str) -> Decimal:
+        return self.values[key]
+
+
+@dataclass(frozen=True)
+class PoolPosition:
+    pool: Pool
+    year: FinancialYear
+    as_of: datetime.date
+    month: int  # month of the financial year, 1 = April
+    partners: tuple[PartnerPosition, ...]
+    schemes: tuple[SchemePosition, ...]
+    partner_totals: Totals
+    scheme_totals: Totals
+    agreement: Agreement
+
+
+PARTNER_FIELDS = ("minimum", "agreed", "received", "outstanding")
+SCHEME_FIELDS = ("annual_budget", "budget_to_date", "actual_to_date", "variance_to_date",
+                 "forecast_outturn", "forecast_variance")
+
+
+def build_position(entries, as_of: datetime.date, agreement: Agreement | None = None) -> PoolPosition:
+    """The pool's position at the end of `as_of`, from loaded entries."""
+    if agreement is None:
+        agreement, _ = read_agreement(entries)
+    if agreement.pool is None:
+        raise PositionError("the ledger declares no pool (custom \"s75-pool\")")
+    year = year_of(as_of)
+    if year not in agreement.years():
+        known = ", ".join(y.label for y in agreement.years()) or "none"
+        raise PositionError(f"{as_of} is in {year.label}, which is not one of the pool's years ({known})")
+
+    monthly = monthly_sums(entries, year, as_of)
+    partners = _partners(agreement, year, monthly)
+    schemes = tuple(_scheme(agreement, s, year, as_of, monthly) for s in agreement.schemes
+                    if agreement.budget(year, s.scheme, as_of) is not None)
+    return PoolPosition(
+        pool=agreement.pool, year=year, as_of=as_of, month=month_number(min(as_of, year.end)),
+        partners=partners, schemes=schemes,
+        partner_totals=_totals(partners, PARTNER_FIELDS), scheme_totals=_totals(schemes, SCHEME_FIELDS),
+        agreement=agreement)
+
+
+def monthly_sums(entries, year: FinancialYear, as_of: datetime.date) -> dict[str, list[Decimal]]:
+    """Per account, the sum of its postings in each month of `year` up to `as_of` (April first)."""
+    sums: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO] * 12)
+    end = min(as_of, year.end)
+    for entry in entries:
+        if not isinstance(entry, data.Transaction) or not year.start <= entry.date <= end:
+            continue
+        month = (entry.date.month - 4) % 12
+        for posting in entry.postings:
+            if posting.units is not None and posting.units.number is not None:
+                sums[posting.account][month] += posting.units.number
+    return sums
+
+
+def _partners(agreement: Agreement, year: FinancialYear, monthly) -> tuple[PartnerPosition, ...]:
+    contributions = agreement.contributions_for(year)
+    pool_total = sum((c.agreed for c in contributions), ZERO)
+    rows = []
+    for partner in agreement.partners:
+        lines = []
+        for c in contributions:
+            if c.partner != partner.partner:
+                continue
+            received = -sum(monthly.get(c.account, ()), ZERO)
+            lines.append(SourceLine(c.source, agreement.sources.get(c.source, c.source), c.account,
+                                    c.minimum, c.agreed, received, c.agreed - received))
+        sums = {f: sum((getattr(line, f) for line in lines), ZERO) for f in PARTNER_FIELDS}
+        share = sums["agreed"] * 100 / pool_total if pool_total else ZERO
+        rows.append(PartnerPosition(
+            partner=partner, host=agreement.pool.host == partner.partner, sources=tuple(lines), share=share,
+            prior_spend=agreement.prior_spend.get((year, partner.partner)),
+            contingency_plan=agreement.contingency_plans.get((year, partner.partner), {}), **sums))
+    return tuple(rows)
+
+
+def _scheme(agreement: Agreement, scheme: Scheme, year: FinancialYear, as_of: datetime.date,
+            monthly) -> SchemePosition:
+    budget = agreement.budget(year, scheme.scheme, as_of)
+    actual_by_month = [ZERO] * 12
+    for account, months in monthly.items():
+        if scheme.owns(account):
+            actual_by_month = [a + m for a, m in zip(actual_by_month, months)]
+    actual = sum(actual_by_month, ZERO)
+    whole, partial_end = elapsed_months(year, as_of)
+    budget_to_date = sum(budget.profile[:whole], ZERO)
+    elapsed = Decimal(whole)
+    if partial_end is not None:
+        fraction = Decimal(as_of.day) / Decimal(partial_end.day)
+        budget_to_date = to_penny(budget_to_date + budget.profile[whole] * fraction)
+        elapsed += fraction
+
+    forecast = agreement.forecast(year, scheme.scheme, as_of)
+    if as_of >= year.end:
+        outturn, basis, date, note = actual, "actual", None, ""
+    elif forecast is not None:
+        outturn, basis, date, note = forecast.amount, "forecast", forecast.date, forecast.note
+    elif elapsed > 0 and actual:
+        outturn, basis, date, note = to_penny(actual * 12 / elapsed), "run-rate", None, ""
+    else:
+        outturn, basis, date, note = budget.amount, "budget", None, ""
+    return SchemePosition(
+        scheme=scheme, annual_budget=budget.amount, budget_to_date=budget_to_date, actual_to_date=actual,
+        variance_to_date=actual - budget_to_date, forecast_outturn=outturn, forecast_basis=basis,
+        forecast_date=date, forecast_note=note, forecast_variance=outturn - budget.amount,
+        monthly_budget=budget.profile, monthly_actual=tuple(actual_by_month))
+
+
+def _totals(rows, fields) -> Totals:
+    return Totals({f: sum((getattr(r, f) for r in rows), ZERO) for f in fields})

@@ -1,0 +1,191 @@
+"""The pool's agreement read from the ledger: pool, partners, sources, contributions, schemes,
+budgets, forecasts, metrics and closes, as typed records with cross-references checked.
+
+`rules.reader.read_agreement(entries)` is pure: it returns the Agreement and a list of errors, each naming the
+directive's file and line. The validation plugin reports the errors; the pool-position model
+reads the Agreement (skipping what is in error, so a ledger with mistakes still shows a position).
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from beancount.core import data
+
+from rules.calendar import FinancialYear, Period
+
+AREAS = ("Social care", "Community health", "Acute", "Mental health", "Primary care", "Other")
+KINDS = ("council", "nhs")
+JOINT = "joint"
+
+
+@dataclass(frozen=True)
+class Pool:
+    id: str
+    name: str
+    host: str
+    manager: str
+    agreement: str
+    cash_account: str
+
+
+@dataclass(frozen=True)
+class Partner:
+    partner: str
+    name: str
+    kind: str
+    order: Decimal
+
+
+@dataclass(frozen=True)
+class Contribution:
+    year: FinancialYear
+    partner: str
+    source: str
+    agreed: Decimal
+    minimum: Decimal
+    account: str
+    meta: dict = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Scheme:
+    scheme: str
+    name: str
+    accounts: tuple[str, ...]
+    type: str
+    area: str
+    commissioner: str  # a partner's short name, or "joint"
+    split: tuple[tuple[str, Decimal], ...]  # (partner, percent) summing to 100
+    provider: str
+    source: str
+    recurrent: bool
+    new: bool
+    benefits: Decimal | None
+    start: datetime.date
+    end: datetime.date | None
+    meta: dict = field(compare=False, repr=False)
+
+    def owns(self, account: str) -> bool:
+        return any(account == a or account.startswith(a + ":") for a in self.accounts)
+
+
+@dataclass(frozen=True)
+class Budget:
+    year: FinancialYear
+    scheme: str
+    amount: Decimal
+    profile: tuple[Decimal, ...]  # twelve monthly amounts, April first
+    date: datetime.date
+    meta: dict = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    year: FinancialYear
+    scheme: str
+    amount: Decimal
+    date: datetime.date
+    note: str
+
+
+@dataclass(frozen=True)
+class Metric:
+    metric: str
+    name: str
+    better: str  # "lower" or "higher"
+    unit: str
+
+
+@dataclass(frozen=True)
+class MetricPlan:
+    metric: str
+    period: Period
+    baseline: Decimal
+    plan: Decimal
+
+
+@dataclass(frozen=True)
+class MetricActual:
+    metric: str
+    period: Period
+    value: Decimal
+    numerator: Decimal | None
+    denominator: Decimal | None
+    date: datetime.date
+    meta: dict = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PartnerYearNote:
+    """Per partner and year: prior-year spend on pool schemes, and the contingency plan."""
+
+    year: FinancialYear
+    partner: str
+    values: dict
+
+
+@dataclass
+class Agreement:
+    pool: Pool | None = None
+    partners: list[Partner] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    contributions: list[Contribution] = field(default_factory=list)
+    schemes: list[Scheme] = field(default_factory=list)
+    budgets: list[Budget] = field(default_factory=list)
+    forecasts: list[Forecast] = field(default_factory=list)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    plans: list[MetricPlan] = field(default_factory=list)
+    actuals: list[MetricActual] = field(default_factory=list)
+    prior_spend: dict[tuple[FinancialYear, str], Decimal] = field(default_factory=dict)
+    contingency_plans: dict[tuple[FinancialYear, str], dict] = field(default_factory=dict)
+    closes: dict[FinancialYear, data.Custom] = field(default_factory=dict)
+
+    def partner(self, short: str) -> Partner | None:
+        return next((p for p in self.partners if p.partner == short), None)
+
+    def scheme(self, scheme_id: str) -> Scheme | None:
+        return next((s for s in self.schemes if s.scheme == scheme_id), None)
+
+    def years(self) -> list[FinancialYear]:
+        return sorted({c.year for c in self.contributions} | {b.year for b in self.budgets})
+
+    def contributions_for(self, year: FinancialYear) -> list[Contribution]:
+        order = {p.partner: i for i, p in enumerate(self.partners)}
+        rows = [c for c in self.contributions if c.year == year]
+        return sorted(rows, key=lambda c: (order.get(c.partner, len(order)), c.source))
+
+    def budget(self, year: FinancialYear, scheme_id: str, as_of: datetime.date) -> Budget | None:
+        """The scheme's budget for the year as last set on or before `as_of` (else the first set)."""
+        rows = [b for b in self.budgets if b.year == year and b.scheme == scheme_id]
+        before = [b for b in rows if b.date <= as_of]
+        return (before or rows or [None])[-1]
+
+    def forecast(self, year: FinancialYear, scheme_id: str, as_of: datetime.date) -> Forecast | None:
+        """The latest forecast outturn made on or before `as_of`."""
+        rows = [f for f in self.forecasts if f.year == year and f.scheme == scheme_id and f.date <= as_of]
+        return rows[-1] if rows else None
+
+
+def natural_key(text: str) -> tuple:
+    """Sort "S2" before "S10"."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
+def parse_split(text: str) -> list[tuple[str, Decimal]]:
+    """"ICB 60, Council 40" -> [("ICB", 60), ("Council", 40)]; ValueError when malformed."""
+    parts = []
+    for chunk in text.split(","):
+        words = chunk.split()
+        if len(words) != 2:
+            raise ValueError(f'"{chunk.strip()}" should be a partner and a percentage, e.g. "ICB 60"')
+        try:
+            percent = Decimal(words[1].rstrip("%"))
+        except InvalidOperation:
+            raise ValueError(f'"{words[1]}" is not a percentage') from None
+        if percent < 0:
+            raise ValueError(f'"{chunk.strip()}" is negative')
+        parts.append((words[0], percent))
+    return parts

@@ -1,0 +1,284 @@
+"""Build the Agreement from a ledger's `custom "s75-..."` directives, checking cross-references.
+
+Pure: `read_agreement(entries)` returns (Agreement, errors). Directives in error are left out of
+the Agreement, so what is right still counts. Every message names the directive's file and line.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable
+
+from beancount.core import data
+
+from rules import directives
+from rules.agreement import (AREAS, JOINT, KINDS, Agreement, Budget, Contribution, Forecast, Metric,
+                             MetricActual, MetricPlan, Partner, Pool, Scheme, natural_key, parse_split)
+from rules.allocation import spread_evenly
+from rules.calendar import parse_period, parse_year
+from rules.directives import S75Error, error
+
+# Directives others refer to are read first, whatever their dates.
+FIRST = ("s75-pool", "s75-partner", "s75-source", "s75-metric", "s75-scheme")
+
+
+def s75_customs(entries: Iterable[Any]) -> list[data.Custom]:
+    return [e for e in entries if isinstance(e, data.Custom) and e.type.startswith("s75-")]
+
+
+def read_agreement(entries: Iterable[Any]) -> tuple[Agreement, list[S75Error]]:
+    customs = s75_customs(entries)
+    customs.sort(key=lambda e: (e.type not in FIRST, FIRST.index(e.type) if e.type in FIRST else 0,
+                                e.date, str(e.meta.get("filename")), e.meta.get("lineno", 0)))
+    agreement, errors = Agreement(), []
+    partner_keys: dict[str, tuple] = {}
+    for entry in customs:
+        values, problems = directives.read(entry)
+        errors.extend(problems)
+        if values is None:
+            continue
+        handler = _HANDLERS[entry.type]
+        errors.extend(handler(agreement, entry, values, partner_keys) or [])
+    agreement.partners.sort(key=lambda p: partner_keys[p.partner])
+    agreement.schemes.sort(key=lambda s: natural_key(s.scheme))
+    errors.extend(_check_whole(agreement, customs))
+    return agreement, errors
+
+
+def _year(entry, values, errors):
+    year = parse_year(values["year"])
+    if year is None:
+        errors.append(error(entry, f'{entry.type}: year "{values["year"]}" should look like "2025-26"'))
+    return year
+
+
+def _known_partner(agreement, entry, short, errors, what="partner"):
+    if agreement.partner(short) is None:
+        known = ", ".join(p.partner for p in agreement.partners) or "none declared"
+        errors.append(error(entry, f'{entry.type}: unknown {what} "{short}" (partners: {known})'))
+        return False
+    return True
+
+
+def _pool(agreement, entry, v, keys):
+    if agreement.pool is not None:
+        return [error(entry, "s75-pool: the pool is declared twice")]
+    agreement.pool = Pool(v["id"], v["name"], v["host"], v.get("manager", ""), v.get("agreement", ""),
+                          v.get("cash", "Assets:Pool:Cash"))
+    return []
+
+
+def _partner(agreement, entry, v, keys):
+    if agreement.partner(v["partner"]):
+        return [error(entry, f's75-partner: partner "{v["partner"]}" is declared twice')]
+    if v["kind"] not in KINDS:
+        return [error(entry, f's75-partner: kind "{v["kind"]}" should be one of {", ".join(KINDS)}')]
+    order = v.get("order", Decimal(10**9))
+    keys[v["partner"]] = (order, str(entry.meta.get("filename")), entry.meta.get("lineno", 0))
+    agreement.partners.append(Partner(v["partner"], v["name"], v["kind"], order))
+    return []
+
+
+def _source(agreement, entry, v, keys):
+    if v["source"] in agreement.sources:
+        return [error(entry, f's75-source: funding source "{v["source"]}" is declared twice')]
+    agreement.sources[v["source"]] = v["name"]
+    return []
+
+
+def _metric(agreement, entry, v, keys):
+    if v["metric"] in agreement.metrics:
+        return [error(entry, f's75-metric: metric "{v["metric"]}" is declared twice')]
+    if v["better"] not in ("lower", "higher"):
+        return [error(entry, f's75-metric: better "{v["better"]}" should be "lower" or "higher"')]
+    agreement.metrics[v["metric"]] = Metric(v["metric"], v["name"], v["better"], v.get("unit", ""))
+    return []
+
+
+def _scheme(agreement, entry, v, keys):
+    errors = []
+    if agreement.scheme(v["scheme"]):
+        errors.append(error(entry, f'duplicate scheme ID "{v["scheme"]}"'))
+    area = next((a for a in AREAS if a.lower() == v["area"].lower()), None)
+    if area is None:
+        errors.append(error(entry, f's75-scheme: area "{v["area"]}" should be one of {", ".join(AREAS)}'))
+    for account in v["accounts"]:
+        if not account.startswith("Expenses:"):
+            errors.append(error(entry, f"s75-scheme: {account} should be an Expenses account"))
+    if v["source"] not in agreement.sources:
+        errors.append(error(entry, f's75-scheme: unknown funding source "{v["source"]}"'))
+    split: list = []
+    commissioner = v["commissioner"]
+    if commissioner == JOINT:
+        if "split" not in v:
+            errors.append(error(entry, 's75-scheme: a joint scheme needs split: "ICB 60, Council 40"'))
+        else:
+            try:
+                split = parse_split(v["split"])
+            except ValueError as exc:
+                errors.append(error(entry, f"s75-scheme: split {exc}"))
+            for partner, _ in split:
+                _known_partner(agreement, entry, partner, errors)
+            total = sum((p for _, p in split), Decimal(0))
+            if split and total != 100:
+                errors.append(error(entry, f"s75-scheme: joint split sums to {total}%, not 100%"))
+    elif _known_partner(agreement, entry, commissioner, errors, "commissioner"):
+        split = [(commissioner, Decimal(100))]
+    if errors:
+        return errors
+    agreement.schemes.append(Scheme(
+        v["scheme"], v["name"], v["accounts"], v["type"], area, commissioner, tuple(split), v["provider"],
+        v["source"], v["recurrent"], v["new"], v.get("benefits"), entry.date, v.get("end"), entry.meta))
+    return []
+
+
+def _contribution(agreement, entry, v, keys):
+    errors = []
+    year = _year(entry, v, errors)
+    _known_partner(agreement, entry, v["partner"], errors)
+    if v["source"] not in agreement.sources:
+        errors.append(error(entry, f's75-contribution: unknown funding source "{v["source"]}"'))
+    minimum = v.get("minimum", Decimal("0.00"))
+    if v["agreed"] < minimum:
+        errors.append(error(entry, f'agreed contribution {v["agreed"]:,.2f} from {v["partner"]} '
+                                   f'({v["source"]}) is below its minimum {minimum:,.2f}'))
+    if errors:
+        return errors
+    if any(c.year == year and c.partner == v["partner"] and c.source == v["source"]
+           for c in agreement.contributions):
+        return [error(entry, f'contribution {v["partner"]} {v["source"]} {year.label} is stated twice')]
+    account = v.get("account", f'Income:Contribution:{v["partner"]}:{v["source"]}')
+    agreement.contributions.append(
+        Contribution(year, v["partner"], v["source"], v["agreed"], minimum, account, entry.meta))
+    return []
+
+
+def _profile(entry, amount, text):
+    """Twelve monthly amounts: "even" (default) or twelve numbers separated by spaces or commas."""
+    if text is None or text.strip().lower() == "even":
+        return spread_evenly(amount, 12), []
+    try:
+        months = [Decimal(x) for x in text.replace(",", " ").split()]
+    except InvalidOperation:
+        return None, [error(entry, f's75-budget: profile "{text}" should be "even" or twelve amounts')]
+    if len(months) != 12:
+        return None, [error(entry, f"s75-budget: profile has {len(months)} months, not 12")]
+    if sum(months) != amount:
+        return None, [error(entry, f"budget profile sums to {sum(months):,.2f}, "
+                                   f"not the annual budget {amount:,.2f}")]
+    return months, []
+
+
+def _budget(agreement, entry, v, keys):
+    errors = []
+    year = _year(entry, v, errors)
+    if agreement.scheme(v["scheme"]) is None:
+        errors.append(error(entry, f'{entry.type}: unknown scheme "{v["scheme"]}"'))
+    profile, problems = _profile(entry, v["amount"], v.get("profile"))
+    errors.extend(problems)
+    if not errors:
+        agreement.budgets.append(Budget(year, v["scheme"], v["amount"], tuple(profile), entry.date, entry.meta))
+    return errors
+
+
+def _forecast(agreement, entry, v, keys):
+    errors = []
+    year = _year(entry, v, errors)
+    if agreement.scheme(v["scheme"]) is None:
+        errors.append(error(entry, f'{entry.type}: unknown scheme "{v["scheme"]}"'))
+    if not errors:
+        agreement.forecasts.append(Forecast(year, v["scheme"], v["amount"], entry.date, v.get("note", "")))
+    return errors
+
+
+def _metric_period(agreement, entry, v, errors):
+    if v["metric"] not in agreement.metrics:
+        errors.append(error(entry, f'{entry.type}: unknown metric "{v["metric"]}"'))
+    period = parse_period(v["period"])
+    if period is None:
+        errors.append(error(entry, f'{entry.type}: period "{v["period"]}" should look like '
+                                   '"2025-26", "2025-26 H1", "2025-26 Q1" or "2025-26 M01"'))
+    return period
+
+
+def _metric_plan(agreement, entry, v, keys):
+    errors = []
+    period = _metric_period(agreement, entry, v, errors)
+    if not errors:
+        agreement.plans.append(MetricPlan(v["metric"], period, v["baseline"], v["plan"]))
+    return errors
+
+
+def _metric_actual(agreement, entry, v, keys):
+    errors = []
+    period = _metric_period(agreement, entry, v, errors)
+    if not errors:
+        agreement.actuals.append(MetricActual(v["metric"], period, v["value"], v.get("numerator"),
+                                              v.get("denominator"), entry.date, entry.meta))
+    return errors
+
+
+def _prior_spend(agreement, entry, v, keys):
+    errors = []
+    year = _year(entry, v, errors)
+    if _known_partner(agreement, entry, v["partner"], errors) and not errors:
+        agreement.prior_spend[(year, v["partner"])] = v["amount"]
+    return errors
+
+
+def _contingency_plan(agreement, entry, v, keys):
+    errors = []
+    year = _year(entry, v, errors)
+    if _known_partner(agreement, entry, v["partner"], errors) and not errors:
+        agreement.contingency_plans[(year, v["partner"])] = {
+            k: v[k] for k in ("savings", "support", "note") if k in v}
+    return errors
+
+
+def _close(agreement, entry, v, keys):
+    errors = []
+    year = _year(entry, v, errors)
+    if year is not None and year in agreement.closes:
+        errors.append(error(entry, f"s75-close: {year.label} is closed twice"))
+    if not errors:
+        agreement.closes[year] = entry
+    return errors
+
+
+_HANDLERS = {
+    "s75-pool": _pool, "s75-partner": _partner, "s75-source": _source, "s75-metric": _metric,
+    "s75-scheme": _scheme, "s75-contribution": _contribution, "s75-budget": _budget,
+    "s75-forecast": _forecast, "s75-metric-plan": _metric_plan, "s75-metric-actual": _metric_actual,
+    "s75-prior-spend": _prior_spend, "s75-contingency-plan": _contingency_plan, "s75-close": _close,
+}
+
+
+def _check_whole(agreement: Agreement, customs: list) -> list[S75Error]:
+    """Checks over the whole agreement: the pool and its host, and budgets against contributions."""
+    errors = []
+    anchor = customs[0] if customs else None
+    if agreement.pool is None:
+        if anchor is not None:
+            errors.append(error(anchor, 'no s75-pool directive: declare the pool, e.g. '
+                                        '2025-04-01 custom "s75-pool" "EB-BCF" "Example Borough BCF"'))
+    elif agreement.partner(agreement.pool.host) is None:
+        entry = next(e for e in customs if e.type == "s75-pool")
+        errors.append(error(entry, f's75-pool: unknown host partner "{agreement.pool.host}"'))
+    budgets = defaultdict(dict)
+    for budget in agreement.budgets:  # the latest budget per scheme per year
+        budgets[budget.year][budget.scheme] = budget
+    for year, by_scheme in budgets.items():
+        contributions = agreement.contributions_for(year)
+        if not contributions:
+            continue
+        planned = sum(b.amount for b in by_scheme.values())
+        agreed = sum(c.agreed for c in contributions)
+        if planned != agreed:
+            last = max(by_scheme.values(), key=lambda b: b.date)
+            errors.append(error(_entry_of(customs, last.meta), f"scheme budgets for {year.label} total "
+                                f"{planned:,.2f} but agreed contributions total {agreed:,.2f}"))
+    return errors
+
+
+def _entry_of(customs, meta):
+    return next(e for e in customs if e.meta is meta)

@@ -1,0 +1,90 @@
+"""`s75 check LEDGER`, `s75 position LEDGER [--date D] [--json]`.
+
+Exit status 0 when all is well, 1 when the ledger has errors or the request cannot be met.
+Messages about the ledger name its file and line; there are no tracebacks for bad ledger content.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+
+from beancount.core import data
+
+from reports.ledger import Loaded, format_error, load_ledger
+from reports.position import PositionError, build_position
+from reports.position_json import position_to_json
+from rules.calendar import FinancialYear, month_number, year_of
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="s75", description="Section 75 pooled-budget ledger")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="check the ledger and the agreement; errors as file:line")
+    check.add_argument("ledger")
+    position = commands.add_parser("position", help="the pool's position on a date")
+    position.add_argument("ledger")
+    position.add_argument("--date", type=_date, help="YYYY-MM-DD (default: end of the latest month with spend)")
+    position.add_argument("--json", action="store_true", help="print JSON (shape in docs/position-json.md)")
+    args = parser.parse_args(argv)
+    return {"check": _check, "position": _position}[args.command](args)
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date as YYYY-MM-DD") from None
+
+
+def _load_or_report(path: str) -> Loaded | None:
+    loaded = load_ledger(path)
+    for error in loaded.errors:
+        print(format_error(error), file=sys.stderr)
+    if loaded.errors:
+        print(f"{len(loaded.errors)} error(s) in {path}", file=sys.stderr)
+        return None
+    return loaded
+
+
+def _check(args) -> int:
+    loaded = _load_or_report(args.ledger)
+    if loaded is None:
+        return 1
+    print(f"{args.ledger}: no errors ({len(loaded.entries)} entries)")
+    return 0
+
+
+def latest_month_end(entries) -> datetime.date | None:
+    """The last day of the month of the latest transaction."""
+    dates = [e.date for e in entries if isinstance(e, data.Transaction)]
+    if not dates:
+        return None
+    latest = max(dates)
+    return FinancialYear(year_of(latest).start_year).month_end(month_number(latest))
+
+
+def _position(args) -> int:
+    loaded = _load_or_report(args.ledger)
+    if loaded is None:
+        return 1
+    as_of = args.date or latest_month_end(loaded.entries)
+    if as_of is None:
+        print(f"{args.ledger}: no transactions yet; give --date", file=sys.stderr)
+        return 1
+    try:
+        position = build_position(loaded.entries, as_of)
+    except PositionError as exc:
+        print(f"{args.ledger}: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(position_to_json(position), indent=2))
+    else:
+        from s75.tables import print_position
+        print_position(position)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The position as readable terminal tables (rich). Lays out the model's figures; computes none."""
+from __future__ import annotations
+
+import shutil
+import sys
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from reports.position import PoolPosition
+from rules.allocation import to_penny
+from rules.calendar import month_title
+
+BASIS_MARK = {"forecast": "", "run-rate": " r", "budget": " b", "actual": ""}
+
+
+def money(value: Decimal | None) -> str:
+    return "" if value is None else f"{to_penny(value):,.2f}"
+
+
+def print_position(position: PoolPosition, file=None) -> None:
+    width = shutil.get_terminal_size((160, 40)).columns if sys.stdout.isatty() else 200
+    console = Console(file=file, width=max(width, 120), highlight=False)
+    console.print(f"[bold]{position.pool.name}[/bold] ({position.pool.id}), {position.year.label}: "
+                  f"{month_title(position.as_of)}")
+    console.print(f"Host: {position.pool.host}")
+    console.print(contributions_table(position))
+    console.print(schemes_table(position))
+    bases = {s.forecast_basis for s in position.schemes}
+    if "run-rate" in bases:
+        console.print(" r  no forecast recorded: outturn is the run-rate (actual to date / months x 12)")
+    if "budget" in bases:
+        console.print(" b  no forecast and no spend yet: outturn is the budget")
+
+
+def contributions_table(position: PoolPosition) -> Table:
+    table = Table(title="Contributions", title_justify="left")
+    for name in ("Partner", "Source", "Minimum", "Agreed", "Received", "Outstanding", "Share %"):
+        table.add_column(name, justify="left" if name in ("Partner", "Source") else "right")
+    for p in position.partners:
+        host = " (host)" if p.host else ""
+        for i, s in enumerate(p.sources):
+            table.add_row(p.partner.partner + host if i == 0 else "", s.source_name, money(s.minimum),
+                          money(s.agreed), money(s.received), money(s.outstanding), "")
+        table.add_row("", "[i]total[/i]", money(p.minimum), money(p.agreed), money(p.received),
+                      money(p.outstanding), f"{to_penny(p.share):.2f}", end_section=True)
+    t = position.partner_totals
+    table.add_row("[b]Pool[/b]", "", money(t["minimum"]), money(t["agreed"]), money(t["received"]),
+                  money(t["outstanding"]), "100.00")
+    return table
+
+
+def schemes_table(position: PoolPosition) -> Table:
+    table = Table(title="Schemes", title_justify="left")
+    for name in ("ID", "Scheme", "Commissioner", "Budget", "Budget to date", "Actual to date",
+                 "Variance to date", "Forecast outturn", "Forecast variance"):
+        table.add_column(name, justify="left" if name in ("ID", "Scheme", "Commissioner") else "right")
+    for s in position.schemes:
+        sc = s.scheme
+        commissioner = sc.commissioner if sc.commissioner != "joint" else \
+            "joint " + "/".join(f"{p} {pct:g}%" for p, pct in sc.split)
+        table.add_row(sc.scheme, sc.name, commissioner, money(s.annual_budget), money(s.budget_to_date),
+                      money(s.actual_to_date), money(s.variance_to_date),
+                      money(s.forecast_outturn) + BASIS_MARK[s.forecast_basis], money(s.forecast_variance))
+    t = position.scheme_totals
+    table.add_section()
+    table.add_row("", "[b]Total[/b]", "", money(t["annual_budget"]), money(t["budget_to_date"]),
+                  money(t["actual_to_date"]), money(t["variance_to_date"]), money(t["forecast_outturn"]),
+                  money(t["forecast_variance"]))
+    return table
