@@ -6,6 +6,7 @@ the Agreement, so what is right still counts. Every message names the directive'
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
@@ -26,23 +27,53 @@ def s75_customs(entries: Iterable[Any]) -> list[data.Custom]:
     return [e for e in entries if isinstance(e, data.Custom) and e.type.startswith("s75-")]
 
 
+@dataclass
+class _State:
+    """What reading has seen so far: partner order keys, and what was rejected, so that one
+    mistake gives one error rather than a cascade (a rejected scheme is not also "unknown")."""
+
+    partner_keys: dict = field(default_factory=dict)
+    rejected: set = field(default_factory=set)  # (directive type, first value)
+    incomplete_years: set = field(default_factory=set)  # years with a rejected contribution or budget
+
+
 def read_agreement(entries: Iterable[Any]) -> tuple[Agreement, list[S75Error]]:
     customs = s75_customs(entries)
     customs.sort(key=lambda e: (e.type not in FIRST, FIRST.index(e.type) if e.type in FIRST else 0,
                                 e.date, str(e.meta.get("filename")), e.meta.get("lineno", 0)))
-    agreement, errors = Agreement(), []
-    partner_keys: dict[str, tuple] = {}
+    agreement, errors, state = Agreement(), [], _State()
     for entry in customs:
         values, problems = directives.read(entry)
         errors.extend(problems)
-        if values is None:
-            continue
-        handler = _HANDLERS[entry.type]
-        errors.extend(handler(agreement, entry, values, partner_keys) or [])
-    agreement.partners.sort(key=lambda p: partner_keys[p.partner])
+        try:
+            found = _HANDLERS[entry.type](agreement, entry, values, state) if values is not None else []
+        except _Skip:
+            found = [None]
+        if problems or found:
+            found = [e for e in found if e is not None]
+            errors.extend(found)
+            _reject(entry, state)
+    agreement.partners.sort(key=lambda p: state.partner_keys[p.partner])
     agreement.schemes.sort(key=lambda s: natural_key(s.scheme))
-    errors.extend(_check_whole(agreement, customs))
+    errors.extend(_check_whole(agreement, customs, state))
     return agreement, errors
+
+
+def _reject(entry, state: _State) -> None:
+    first = entry.values[0].value if entry.values else None
+    state.rejected.add((entry.type, first))
+    if entry.type in ("s75-contribution", "s75-budget", "s75-scheme"):
+        year = parse_year(first) if isinstance(first, str) else None
+        state.incomplete_years.add(year if entry.type != "s75-scheme" else "all")
+
+
+class _Skip(Exception):
+    """The directive refers to one already rejected (and reported): skip it without a new error."""
+
+
+def _refer(state: _State, kind: str, key: str) -> None:
+    if (kind, key) in state.rejected:
+        raise _Skip
 
 
 def _year(entry, values, errors):
@@ -52,7 +83,8 @@ def _year(entry, values, errors):
     return year
 
 
-def _known_partner(agreement, entry, short, errors, what="partner"):
+def _known_partner(agreement, entry, short, errors, state, what="partner"):
+    _refer(state, "s75-partner", short)
     if agreement.partner(short) is None:
         known = ", ".join(p.partner for p in agreement.partners) or "none declared"
         errors.append(error(entry, f'{entry.type}: unknown {what} "{short}" (partners: {known})'))
@@ -60,7 +92,7 @@ def _known_partner(agreement, entry, short, errors, what="partner"):
     return True
 
 
-def _pool(agreement, entry, v, keys):
+def _pool(agreement, entry, v, state):
     if agreement.pool is not None:
         return [error(entry, "s75-pool: the pool is declared twice")]
     agreement.pool = Pool(v["id"], v["name"], v["host"], v.get("manager", ""), v.get("agreement", ""),
@@ -68,25 +100,25 @@ def _pool(agreement, entry, v, keys):
     return []
 
 
-def _partner(agreement, entry, v, keys):
+def _partner(agreement, entry, v, state):
     if agreement.partner(v["partner"]):
         return [error(entry, f's75-partner: partner "{v["partner"]}" is declared twice')]
     if v["kind"] not in KINDS:
         return [error(entry, f's75-partner: kind "{v["kind"]}" should be one of {", ".join(KINDS)}')]
     order = v.get("order", Decimal(10**9))
-    keys[v["partner"]] = (order, str(entry.meta.get("filename")), entry.meta.get("lineno", 0))
+    state.partner_keys[v["partner"]] = (order, str(entry.meta.get("filename")), entry.meta.get("lineno", 0))
     agreement.partners.append(Partner(v["partner"], v["name"], v["kind"], order))
     return []
 
 
-def _source(agreement, entry, v, keys):
+def _source(agreement, entry, v, state):
     if v["source"] in agreement.sources:
         return [error(entry, f's75-source: funding source "{v["source"]}" is declared twice')]
     agreement.sources[v["source"]] = v["name"]
     return []
 
 
-def _metric(agreement, entry, v, keys):
+def _metric(agreement, entry, v, state):
     if v["metric"] in agreement.metrics:
         return [error(entry, f's75-metric: metric "{v["metric"]}" is declared twice')]
     if v["better"] not in ("lower", "higher"):
@@ -95,7 +127,7 @@ def _metric(agreement, entry, v, keys):
     return []
 
 
-def _scheme(agreement, entry, v, keys):
+def _scheme(agreement, entry, v, state):
     errors = []
     if agreement.scheme(v["scheme"]):
         errors.append(error(entry, f'duplicate scheme ID "{v["scheme"]}"'))
@@ -118,11 +150,11 @@ def _scheme(agreement, entry, v, keys):
             except ValueError as exc:
                 errors.append(error(entry, f"s75-scheme: split {exc}"))
             for partner, _ in split:
-                _known_partner(agreement, entry, partner, errors)
+                _known_partner(agreement, entry, partner, errors, state)
             total = sum((p for _, p in split), Decimal(0))
             if split and total != 100:
                 errors.append(error(entry, f"s75-scheme: joint split sums to {total}%, not 100%"))
-    elif _known_partner(agreement, entry, commissioner, errors, "commissioner"):
+    elif _known_partner(agreement, entry, commissioner, errors, state, "commissioner"):
         split = [(commissioner, Decimal(100))]
     if errors:
         return errors
@@ -132,10 +164,10 @@ def _scheme(agreement, entry, v, keys):
     return []
 
 
-def _contribution(agreement, entry, v, keys):
+def _contribution(agreement, entry, v, state):
     errors = []
     year = _year(entry, v, errors)
-    _known_partner(agreement, entry, v["partner"], errors)
+    _known_partner(agreement, entry, v["partner"], errors, state)
     if v["source"] not in agreement.sources:
         errors.append(error(entry, f's75-contribution: unknown funding source "{v["source"]}"'))
     minimum = v.get("minimum", Decimal("0.00"))
@@ -169,9 +201,10 @@ def _profile(entry, amount, text):
     return months, []
 
 
-def _budget(agreement, entry, v, keys):
+def _budget(agreement, entry, v, state):
     errors = []
     year = _year(entry, v, errors)
+    _refer(state, "s75-scheme", v["scheme"])
     if agreement.scheme(v["scheme"]) is None:
         errors.append(error(entry, f'{entry.type}: unknown scheme "{v["scheme"]}"'))
     profile, problems = _profile(entry, v["amount"], v.get("profile"))
@@ -181,9 +214,10 @@ def _budget(agreement, entry, v, keys):
     return errors
 
 
-def _forecast(agreement, entry, v, keys):
+def _forecast(agreement, entry, v, state):
     errors = []
     year = _year(entry, v, errors)
+    _refer(state, "s75-scheme", v["scheme"])
     if agreement.scheme(v["scheme"]) is None:
         errors.append(error(entry, f'{entry.type}: unknown scheme "{v["scheme"]}"'))
     if not errors:
@@ -191,7 +225,8 @@ def _forecast(agreement, entry, v, keys):
     return errors
 
 
-def _metric_period(agreement, entry, v, errors):
+def _metric_period(agreement, entry, v, errors, state):
+    _refer(state, "s75-metric", v["metric"])
     if v["metric"] not in agreement.metrics:
         errors.append(error(entry, f'{entry.type}: unknown metric "{v["metric"]}"'))
     period = parse_period(v["period"])
@@ -201,41 +236,41 @@ def _metric_period(agreement, entry, v, errors):
     return period
 
 
-def _metric_plan(agreement, entry, v, keys):
+def _metric_plan(agreement, entry, v, state):
     errors = []
-    period = _metric_period(agreement, entry, v, errors)
+    period = _metric_period(agreement, entry, v, errors, state)
     if not errors:
         agreement.plans.append(MetricPlan(v["metric"], period, v["baseline"], v["plan"]))
     return errors
 
 
-def _metric_actual(agreement, entry, v, keys):
+def _metric_actual(agreement, entry, v, state):
     errors = []
-    period = _metric_period(agreement, entry, v, errors)
+    period = _metric_period(agreement, entry, v, errors, state)
     if not errors:
         agreement.actuals.append(MetricActual(v["metric"], period, v["value"], v.get("numerator"),
                                               v.get("denominator"), entry.date, entry.meta))
     return errors
 
 
-def _prior_spend(agreement, entry, v, keys):
+def _prior_spend(agreement, entry, v, state):
     errors = []
     year = _year(entry, v, errors)
-    if _known_partner(agreement, entry, v["partner"], errors) and not errors:
+    if _known_partner(agreement, entry, v["partner"], errors, state) and not errors:
         agreement.prior_spend[(year, v["partner"])] = v["amount"]
     return errors
 
 
-def _contingency_plan(agreement, entry, v, keys):
+def _contingency_plan(agreement, entry, v, state):
     errors = []
     year = _year(entry, v, errors)
-    if _known_partner(agreement, entry, v["partner"], errors) and not errors:
+    if _known_partner(agreement, entry, v["partner"], errors, state) and not errors:
         agreement.contingency_plans[(year, v["partner"])] = {
             k: v[k] for k in ("savings", "support", "note") if k in v}
     return errors
 
 
-def _close(agreement, entry, v, keys):
+def _close(agreement, entry, v, state):
     errors = []
     year = _year(entry, v, errors)
     if year is not None and year in agreement.closes:
@@ -253,7 +288,7 @@ _HANDLERS = {
 }
 
 
-def _check_whole(agreement: Agreement, customs: list) -> list[S75Error]:
+def _check_whole(agreement: Agreement, customs: list, state: _State) -> list[S75Error]:
     """Checks over the whole agreement: the pool and its host, and budgets against contributions."""
     errors = []
     anchor = customs[0] if customs else None
@@ -269,16 +304,13 @@ def _check_whole(agreement: Agreement, customs: list) -> list[S75Error]:
         budgets[budget.year][budget.scheme] = budget
     for year, by_scheme in budgets.items():
         contributions = agreement.contributions_for(year)
-        if not contributions:
+        if not contributions or {year, "all"} & state.incomplete_years:
             continue
         planned = sum(b.amount for b in by_scheme.values())
         agreed = sum(c.agreed for c in contributions)
         if planned != agreed:
-            last = max(by_scheme.values(), key=lambda b: b.date)
-            errors.append(error(_entry_of(customs, last.meta), f"scheme budgets for {year.label} total "
-                                f"{planned:,.2f} but agreed contributions total {agreed:,.2f}"))
+            last = max(by_scheme.values(), key=lambda b: (b.date, b.meta.get("lineno", 0)))
+            errors.append(S75Error(last.meta, f"scheme budgets for {year.label} total "
+                                f"{planned:,.2f} but agreed contributions total {agreed:,.2f}", None))
     return errors
 
-
-def _entry_of(customs, meta):
-    return next(e for e in customs if e.meta is meta)
