@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rules.allocation import to_penny
-from reports.position import PARTNER_FIELDS, SCHEME_FIELDS, PoolPosition
+from rules.position import PARTNER_FIELDS, SCHEME_FIELDS, PoolPosition
 
 SHAPE_VERSION = 1
 
@@ -32,6 +32,49 @@ def position_to_json(position: PoolPosition) -> dict:
             "partners": {f: money(position.partner_totals[f]) for f in PARTNER_FIELDS},
             "schemes": {f: money(position.scheme_totals[f]) for f in SCHEME_FIELDS},
         },
+        "carried_in": money(position.carried_in),
+        "tranches": [_tranche(t) for t in position.tranches],
+        "risk_share": _risk_share(position),
+    }
+
+
+def number(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _tranche(status) -> dict:
+    t = status.tranche
+    return {
+        "tranche": t.tranche, "partner": t.partner, "source": t.source, "amount": money(t.amount),
+        "metric": t.metric, "method": t.method, "rate": money(t.rate), "funds": t.funds,
+        "unreleased_to": t.unreleased_to, "released": money(status.released),
+        "redirected": money(status.redirected), "pending": money(status.pending),
+        "periods": [{
+            "period": o.period.label, "start": o.period.start.isoformat(), "end": o.period.end.isoformat(),
+            "amount": money(o.amount), "baseline": number(o.baseline), "plan": number(o.plan),
+            "actual": number(o.actual.value) if o.actual else None,
+            "actual_date": o.actual.date.isoformat() if o.actual else None,
+            "planned_improvement": number(o.planned), "achieved_improvement": number(o.achieved),
+            "released": money(o.released), "redirected": money(o.redirected), "status": o.status,
+        } for o in status.periods],
+    }
+
+
+def _risk_share(position) -> dict:
+    r = position.risk_share
+    return {
+        "basis": position.risk_basis, "closed": position.closed, "side": r.side,
+        "variance": money(r.variance), "in_force_from": r.in_force_from.isoformat() if r.in_force_from else None,
+        "note": r.note,
+        "shares": [{"partner": p, "share": money(v)} for p, v in r.shares.items()],
+        "carried_forward": money(r.carried_forward), "unallocated": money(r.unallocated),
+        "steps": [{
+            "step": s.number, "kind": s.kind, "label": s.label, "variance_in": money(s.variance_in),
+            "variance_out": money(s.variance_out), "carried": money(s.carried),
+            "shares": [{"partner": p, "amount": money(v)} for p, v in s.shares.items()],
+            "schemes": [{"scheme": k, "amount": money(v)} for k, v in s.schemes.items()],
+            "working": [{"what": w, "figure": f} for w, f in s.working],
+        } for s in r.steps],
     }
 
 

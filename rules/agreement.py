@@ -119,12 +119,50 @@ class MetricActual:
 
 
 @dataclass(frozen=True)
-class PartnerYearNote:
-    """Per partner and year: prior-year spend on pool schemes, and the contingency plan."""
+class Tranche:
+    """Part of a partner's contribution released to the schemes only as far as a metric improves."""
+
+    tranche: str
+    partner: str
+    source: str
+    amount: Decimal
+    metric: str
+    periods: tuple[Period, ...]
+    method: str  # "per-unit", "proportional" or "all-or-nothing"
+    rate: Decimal | None  # per-unit: money per unit of improvement
+    funds: str  # the scheme whose budget carries the tranche
+    unreleased_to: str  # a scheme ID or a partner's short name
+    date: datetime.date
+    meta: dict = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Virement:
+    """A transfer of budget from a scheme to another scheme, or out of the pool back to a partner."""
 
     year: FinancialYear
-    partner: str
-    values: dict
+    from_scheme: str
+    to: str  # a scheme ID or a partner's short name
+    amount: Decimal
+    date: datetime.date
+    meta: dict = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class RiskStep:
+    """One step of the risk-share agreement for overspends or underspends, in force from its date."""
+
+    side: str  # "overspend" or "underspend"
+    number: int
+    kind: str  # absorb, commissioner, tier, proportional, fixed, return, carry-forward, cap
+    label: str
+    schemes: tuple[str, ...] = ()  # absorb
+    split: tuple[tuple[str, Decimal], ...] = ()  # fixed, tier (empty: in proportion to contributions)
+    lower: Decimal = Decimal(0)  # tier band
+    upper: Decimal | None = None  # tier band; None: no upper bound
+    limits: tuple[tuple[str, Decimal], ...] = ()  # cap (empty: each partner's agreed contribution)
+    date: datetime.date = datetime.date.min
+    meta: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -142,6 +180,11 @@ class Agreement:
     prior_spend: dict[tuple[FinancialYear, str], Decimal] = field(default_factory=dict)
     contingency_plans: dict[tuple[FinancialYear, str], dict] = field(default_factory=dict)
     closes: dict[FinancialYear, data.Custom] = field(default_factory=dict)
+    tranches: list[Tranche] = field(default_factory=list)
+    virements: list[Virement] = field(default_factory=list)
+    risk_steps: list[RiskStep] = field(default_factory=list)
+    # Years with a contribution, budget or scheme in error ("all" for a scheme): totals not checked.
+    incomplete_years: set = field(default_factory=set)
 
     def partner(self, short: str) -> Partner | None:
         return next((p for p in self.partners if p.partner == short), None)
@@ -162,6 +205,19 @@ class Agreement:
         rows = [b for b in self.budgets if b.year == year and b.scheme == scheme_id]
         before = [b for b in rows if b.date <= as_of]
         return (before or rows or [None])[-1]
+
+    def tranche(self, tranche_id: str) -> Tranche | None:
+        return next((t for t in self.tranches if t.tranche == tranche_id), None)
+
+    def risk_steps_in_force(self, side: str, date: datetime.date) -> list[RiskStep]:
+        """The set of steps for `side` in force on `date`: those of the latest date on or before it.
+        A variation restates the whole set for its side from its date."""
+        dates = [s.date for s in self.risk_steps if s.side == side and s.date <= date]
+        if not dates:
+            return []
+        latest = max(dates)
+        return sorted((s for s in self.risk_steps if s.side == side and s.date == latest),
+                      key=lambda s: s.number)
 
     def forecast(self, year: FinancialYear, scheme_id: str, as_of: datetime.date) -> Forecast | None:
         """The latest forecast outturn made on or before `as_of`."""

@@ -72,7 +72,8 @@ VOCABULARY: dict[str, tuple[tuple[tuple[str, str, str], ...], dict[str, tuple[st
     ),
     "s75-metric-actual": (
         (("metric", "text", REQUIRED), ("period", "text", REQUIRED), ("value", "number", REQUIRED)),
-        {"numerator": ("number", OPTIONAL), "denominator": ("number", OPTIONAL)},
+        {"numerator": ("number", OPTIONAL), "denominator": ("number", OPTIONAL),
+         "tranche": ("text", OPTIONAL)},
     ),
     "s75-prior-spend": (
         (("year", "text", REQUIRED), ("partner", "text", REQUIRED), ("amount", "money", REQUIRED)),
@@ -83,6 +84,22 @@ VOCABULARY: dict[str, tuple[tuple[tuple[str, str, str], ...], dict[str, tuple[st
         {"savings": ("money", OPTIONAL), "support": ("money", OPTIONAL), "note": ("text", OPTIONAL)},
     ),
     "s75-close": ((("year", "text", REQUIRED),), {}),
+    "s75-tranche": (
+        (("tranche", "text", REQUIRED), ("partner", "text", REQUIRED), ("source", "text", REQUIRED),
+         ("amount", "money", REQUIRED)),
+        {"metric": ("text", REQUIRED), "periods": ("text", REQUIRED), "method": ("text", REQUIRED),
+         "rate": ("money", OPTIONAL), "funds": ("text", REQUIRED), "unreleased-to": ("text", REQUIRED)},
+    ),
+    "s75-virement": (
+        (("year", "text", REQUIRED), ("from", "text", REQUIRED), ("to", "text", REQUIRED),
+         ("amount", "money", REQUIRED)),
+        {"note": ("text", OPTIONAL)},
+    ),
+    "s75-risk-share": (
+        (("side", "text", REQUIRED), ("step", "number", REQUIRED), ("kind", "text", REQUIRED)),
+        {"name": ("text", OPTIONAL), "schemes": ("text", OPTIONAL), "split": ("text", OPTIONAL),
+         "from": ("money", OPTIONAL), "to": ("money", OPTIONAL), "limits": ("text", OPTIONAL)},
+    ),
 }
 
 

@@ -5,14 +5,13 @@ the Agreement, so what is right still counts. Every message names the directive'
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
 from beancount.core import data
 
-from rules import directives
+from rules import directives, reader_terms
 from rules.agreement import (AREAS, JOINT, KINDS, Agreement, Budget, Contribution, Forecast, Metric,
                              MetricActual, MetricPlan, Partner, Pool, Scheme, natural_key, parse_split)
 from rules.allocation import spread_evenly
@@ -56,6 +55,8 @@ def read_agreement(entries: Iterable[Any]) -> tuple[Agreement, list[S75Error]]:
     agreement.partners.sort(key=lambda p: state.partner_keys[p.partner])
     agreement.schemes.sort(key=lambda s: natural_key(s.scheme))
     errors.extend(_check_whole(agreement, customs, state))
+    errors.extend(reader_terms.check_terms(agreement, customs))
+    agreement.incomplete_years = set(state.incomplete_years)
     return agreement, errors
 
 
@@ -284,12 +285,13 @@ _HANDLERS = {
     "s75-pool": _pool, "s75-partner": _partner, "s75-source": _source, "s75-metric": _metric,
     "s75-scheme": _scheme, "s75-contribution": _contribution, "s75-budget": _budget,
     "s75-forecast": _forecast, "s75-metric-plan": _metric_plan, "s75-metric-actual": _metric_actual,
-    "s75-prior-spend": _prior_spend, "s75-contingency-plan": _contingency_plan, "s75-close": _close,
+    "s75-tranche": reader_terms.read_tranche, "s75-virement": reader_terms.read_virement,
+    "s75-risk-share": reader_terms.read_risk_step, "s75-prior-spend": _prior_spend, "s75-contingency-plan": _contingency_plan, "s75-close": _close,
 }
 
 
 def _check_whole(agreement: Agreement, customs: list, state: _State) -> list[S75Error]:
-    """Checks over the whole agreement: the pool and its host, and budgets against contributions."""
+    """Checks over the whole agreement: the pool and its host."""
     errors = []
     anchor = customs[0] if customs else None
     if agreement.pool is None:
@@ -299,18 +301,5 @@ def _check_whole(agreement: Agreement, customs: list, state: _State) -> list[S75
     elif agreement.partner(agreement.pool.host) is None:
         entry = next(e for e in customs if e.type == "s75-pool")
         errors.append(error(entry, f's75-pool: unknown host partner "{agreement.pool.host}"'))
-    budgets = defaultdict(dict)
-    for budget in agreement.budgets:  # the latest budget per scheme per year
-        budgets[budget.year][budget.scheme] = budget
-    for year, by_scheme in budgets.items():
-        contributions = agreement.contributions_for(year)
-        if not contributions or {year, "all"} & state.incomplete_years:
-            continue
-        planned = sum(b.amount for b in by_scheme.values())
-        agreed = sum(c.agreed for c in contributions)
-        if planned != agreed:
-            last = max(by_scheme.values(), key=lambda b: (b.date, b.meta.get("lineno", 0)))
-            errors.append(S75Error(last.meta, f"scheme budgets for {year.label} total "
-                                f"{planned:,.2f} but agreed contributions total {agreed:,.2f}", None))
     return errors
 

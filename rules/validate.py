@@ -6,7 +6,11 @@ scheme ID, contribution below minimum, budget profile not summing to the budget,
 missing or wrongly typed values...), and against the books:
 - a scheme or contribution account that is not opened;
 - an account claimed by two schemes;
-- spend posted to a scheme's account before the scheme starts or after its `end:` date.
+- spend posted to a scheme's account before the scheme starts or after its `end:` date;
+- a year's scheme budgets not adding up to the partners' agreed contributions plus any underspend
+  carried forward into the year (Income:CarryForward:In, written by rules.settlement).
+
+Run it after the plugins that generate entries, so that it checks what they wrote too.
 
     plugin "rules.validate"
     2025-04-01 custom "s75-scheme" "S02" "Reablement" Expenses:Scheme:S02
@@ -18,9 +22,14 @@ missing or wrongly typed values...), and against the books:
 """
 from __future__ import annotations
 
+from collections import defaultdict
+from decimal import Decimal
+
 from beancount.core import data
 
+from rules.calendar import year_of
 from rules.directives import S75Error
+from rules.position import CARRIED_IN
 from rules.reader import read_agreement
 
 __plugins__ = ("validate",)
@@ -45,21 +54,46 @@ def validate(entries, options_map, config=None):
             errors.append(S75Error(contribution.meta, f"contribution {contribution.partner} "
                                    f"{contribution.source}: account {contribution.account} is not opened", None))
 
-    errors.extend(_spend_outside_life(entries, agreement.schemes))
+    life_errors, carried_in = _scan_transactions(entries, agreement.schemes)
+    errors.extend(life_errors)
+    errors.extend(_budgets_against_funding(agreement, carried_in))
     return entries, errors
 
 
-def _spend_outside_life(entries, schemes):
-    """Postings to a scheme's accounts dated before it starts or after it ends."""
-    if not schemes:
-        return []
+def _budgets_against_funding(agreement, carried_in):
+    """Each year's latest budgets must add up to its agreed contributions plus what was carried in.
+    Skipped for a year where a budget or contribution is itself in error (already reported)."""
+    latest = defaultdict(dict)
+    for budget in agreement.budgets:
+        latest[budget.year][budget.scheme] = budget
+    found = []
+    for year, by_scheme in latest.items():
+        contributions = agreement.contributions_for(year)
+        if not contributions or {year, "all"} & agreement.incomplete_years:
+            continue
+        planned = sum(b.amount for b in by_scheme.values())
+        funding = sum(c.agreed for c in contributions) + carried_in.get(year, Decimal(0))
+        if planned != funding:
+            last = max(by_scheme.values(), key=lambda b: (b.date, b.meta.get("lineno", 0)))
+            carried = f" plus {carried_in[year]:,.2f} carried forward" if year in carried_in else ""
+            found.append(S75Error(last.meta, f"scheme budgets for {year.label} total {planned:,.2f} but agreed "
+                                             f"contributions{carried} total {funding:,.2f}", None))
+    return found
+
+
+def _scan_transactions(entries, schemes):
+    """One pass: postings to a scheme's accounts dated before it starts or after it ends, and the
+    underspend carried into each year."""
     errors = []
+    carried_in: dict = defaultdict(Decimal)
     scheme_of: dict[str, object] = {}
     for entry in entries:
         if not isinstance(entry, data.Transaction):
             continue
         for posting in entry.postings:
             account = posting.account
+            if account == CARRIED_IN:
+                carried_in[year_of(entry.date)] -= posting.units.number
             if account not in scheme_of:
                 scheme_of[account] = next((s for s in schemes if s.owns(account)), None)
             scheme = scheme_of[account]
@@ -71,4 +105,4 @@ def _spend_outside_life(entries, schemes):
             elif scheme.end is not None and entry.date > scheme.end:
                 errors.append(S75Error(entry.meta, f"spend on scheme {scheme.scheme} ({account}) dated "
                                        f"{entry.date} is after the scheme ended on {scheme.end}", entry))
-    return errors
+    return errors, carried_in

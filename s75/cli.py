@@ -13,7 +13,7 @@ import sys
 from beancount.core import data
 
 from reports.ledger import Loaded, format_error, load_ledger
-from reports.position import PositionError, build_position
+from rules.position import PositionError, build_position
 from reports.position_json import position_to_json
 from rules.calendar import FinancialYear, month_number, year_of
 

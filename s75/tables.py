@@ -8,7 +8,7 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
-from reports.position import PoolPosition
+from rules.position import PoolPosition
 from rules.allocation import to_penny
 from rules.calendar import month_title
 
@@ -27,6 +27,9 @@ def print_position(position: PoolPosition, file=None) -> None:
     console.print(f"Host: {position.pool.host}")
     console.print(contributions_table(position))
     console.print(schemes_table(position))
+    if position.tranches:
+        console.print(tranches_table(position))
+    console.print(risk_share_table(position))
     bases = {s.forecast_basis for s in position.schemes}
     if "run-rate" in bases:
         console.print(" r  no forecast recorded: outturn is the run-rate (actual to date / months x 12)")
@@ -68,4 +71,44 @@ def schemes_table(position: PoolPosition) -> Table:
     table.add_row("", "[b]Total[/b]", "", money(t["annual_budget"]), money(t["budget_to_date"]),
                   money(t["actual_to_date"]), money(t["variance_to_date"]), money(t["forecast_outturn"]),
                   money(t["forecast_variance"]))
+    return table
+
+
+def tranches_table(position: PoolPosition) -> Table:
+    table = Table(title="Performance tranches", title_justify="left")
+    for name in ("Tranche", "Period", "Metric", "Baseline", "Plan", "Actual", "Amount", "Released",
+                 "Redirected", "Status"):
+        table.add_column(name, justify="right" if name in ("Amount", "Released", "Redirected") else "left")
+    for status in position.tranches:
+        t = status.tranche
+        for o in status.periods:
+            table.add_row(f"{t.tranche} ({t.partner})", o.period.label, t.metric, str(o.baseline or ""),
+                          str(o.plan or ""), str(o.actual.value) if o.actual else "",
+                          money(o.amount), money(o.released),
+                          money(o.redirected) + (f" to {t.unreleased_to}" if o.redirected else ""), o.status)
+    return table
+
+
+def risk_share_table(position: PoolPosition) -> Table:
+    r = position.risk_share
+    basis = "actual outturn" if position.risk_basis == "actual" else "forecast outturn"
+    title = f"Risk share on the {basis}: net {r.side or 'variance'} {money(r.variance)}"
+    if r.in_force_from:
+        title += f" (agreement in force from {r.in_force_from})"
+    partners = list(r.shares)
+    table = Table(title=title, title_justify="left", caption=r.note or None, caption_justify="left")
+    table.add_column("Step")
+    table.add_column("Rule")
+    table.add_column("To share", justify="right")
+    for partner in partners:
+        table.add_column(partner, justify="right")
+    table.add_column("Left", justify="right")
+    for step in r.steps:
+        table.add_row(str(step.number), step.label, money(step.variance_in),
+                      *(money(step.shares.get(p)) for p in partners), money(step.variance_out))
+    table.add_section()
+    table.add_row("", "[b]Share of the variance[/b]", money(r.variance), *(money(r.shares[p]) for p in partners),
+                  money(r.unallocated))
+    if r.carried_forward:
+        table.add_row("", "Carried forward into next year", money(r.carried_forward), *("" for _ in partners), "")
     return table

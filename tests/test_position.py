@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from conftest import load_text
-from reports.position import PositionError, build_position
+from rules.position import PositionError, build_position
 from reports.position_json import position_to_json
 
 SEPT_30 = datetime.date(2025, 9, 30)

@@ -21,9 +21,13 @@ from decimal import Decimal
 from beancount.core import data
 
 from rules.agreement import Agreement, Partner, Pool, Scheme
-from rules.allocation import to_penny
+from rules.allocation import spread_evenly, to_penny
 from rules.calendar import FinancialYear, elapsed_months, month_number, year_of
 from rules.reader import read_agreement
+from rules.risk_share import RiskShareResult, share_risk, side_of
+from rules.tranches import TrancheStatus, assess
+
+CARRIED_IN = "Income:CarryForward:In"
 
 ZERO = Decimal("0.00")
 
@@ -93,6 +97,11 @@ class PoolPosition:
     schemes: tuple[SchemePosition, ...]
     partner_totals: Totals
     scheme_totals: Totals
+    carried_in: Decimal  # underspend carried forward into this year's pool
+    tranches: tuple[TrancheStatus, ...]
+    risk_share: RiskShareResult
+    risk_basis: str  # "forecast" during the year, "actual" from 31 March
+    closed: bool
     agreement: Agreement
 
 
@@ -120,7 +129,47 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         pool=agreement.pool, year=year, as_of=as_of, month=month_number(min(as_of, year.end)),
         partners=partners, schemes=schemes,
         partner_totals=_totals(partners, PARTNER_FIELDS), scheme_totals=_totals(schemes, SCHEME_FIELDS),
-        agreement=agreement)
+        carried_in=-sum(monthly.get(CARRIED_IN, ()), ZERO),
+        tranches=tuple(assess(t, agreement, as_of) for t in agreement.tranches if t.periods[0].year == year),
+        risk_share=risk_share(agreement, year, as_of, schemes),
+        risk_basis="actual" if as_of >= year.end else "forecast",
+        closed=year in agreement.closes and as_of >= year.end, agreement=agreement)
+
+
+def risk_share(agreement: Agreement, year: FinancialYear, as_of: datetime.date,
+               schemes: tuple["SchemePosition", ...]) -> RiskShareResult:
+    """The agreement's risk share applied to the schemes' forecast (or, from 31 March, actual) variances."""
+    variances = [(s.scheme.scheme, s.forecast_variance) for s in schemes]
+    side = side_of(sum((v for _, v in variances), ZERO))
+    steps = agreement.risk_steps_in_force(side, min(as_of, year.end)) if side else []
+    contributions = {p.partner: ZERO for p in agreement.partners}
+    for c in agreement.contributions_for(year):
+        contributions[c.partner] += c.agreed
+    result = share_risk(steps, variances, {s.scheme.scheme: s.scheme.split for s in schemes}, contributions)
+    if side and not steps:
+        note = ("the agreement has no risk share: the variance stays with the pool"
+                if not agreement.risk_steps else f"no {side} rule in force on {min(as_of, year.end)}")
+        result = RiskShareResult(result.side, result.variance, (), result.shares, ZERO, result.variance,
+                                 None, note)
+    return result
+
+
+def budget_profile(agreement: Agreement, scheme_id: str, year: FinancialYear,
+                   as_of: datetime.date) -> tuple[Decimal, ...] | None:
+    """The scheme's monthly budget, with virements made on or before `as_of` spread evenly over the
+    months after the virement's month (a virement in March falls in March)."""
+    budget = agreement.budget(year, scheme_id, as_of)
+    if budget is None:
+        return None
+    profile = list(budget.profile)
+    for v in agreement.virements:
+        if v.year != year or v.date > as_of or scheme_id not in (v.from_scheme, v.to):
+            continue
+        amount = v.amount if v.to == scheme_id else -v.amount
+        first = min(month_number(v.date), 11) if year.contains(v.date) else 0
+        for month, part in enumerate(spread_evenly(amount, 12 - first), start=first):
+            profile[month] += part
+    return tuple(profile)
 
 
 def monthly_sums(entries, year: FinancialYear, as_of: datetime.date) -> dict[str, list[Decimal]]:
@@ -161,17 +210,19 @@ def _partners(agreement: Agreement, year: FinancialYear, monthly) -> tuple[Partn
 def _scheme(agreement: Agreement, scheme: Scheme, year: FinancialYear, as_of: datetime.date,
             monthly) -> SchemePosition:
     budget = agreement.budget(year, scheme.scheme, as_of)
+    profile = budget_profile(agreement, scheme.scheme, year, as_of)
+    annual = sum(profile, ZERO)
     actual_by_month = [ZERO] * 12
     for account, months in monthly.items():
         if scheme.owns(account):
             actual_by_month = [a + m for a, m in zip(actual_by_month, months)]
     actual = sum(actual_by_month, ZERO)
     whole, partial_end = elapsed_months(year, as_of)
-    budget_to_date = sum(budget.profile[:whole], ZERO)
+    budget_to_date = sum(profile[:whole], ZERO)
     elapsed = Decimal(whole)
     if partial_end is not None:
         fraction = Decimal(as_of.day) / Decimal(partial_end.day)
-        budget_to_date = to_penny(budget_to_date + budget.profile[whole] * fraction)
+        budget_to_date = to_penny(budget_to_date + profile[whole] * fraction)
         elapsed += fraction
 
     forecast = agreement.forecast(year, scheme.scheme, as_of)
@@ -182,12 +233,12 @@ def _scheme(agreement: Agreement, scheme: Scheme, year: FinancialYear, as_of: da
     elif elapsed > 0 and actual:
         outturn, basis, date, note = to_penny(actual * 12 / elapsed), "run-rate", None, ""
     else:
-        outturn, basis, date, note = budget.amount, "budget", None, ""
+        outturn, basis, date, note = annual, "budget", None, ""
     return SchemePosition(
-        scheme=scheme, annual_budget=budget.amount, budget_to_date=budget_to_date, actual_to_date=actual,
+        scheme=scheme, annual_budget=annual, budget_to_date=budget_to_date, actual_to_date=actual,
         variance_to_date=actual - budget_to_date, forecast_outturn=outturn, forecast_basis=basis,
-        forecast_date=date, forecast_note=note, forecast_variance=outturn - budget.amount,
-        monthly_budget=budget.profile, monthly_actual=tuple(actual_by_month))
+        forecast_date=date, forecast_note=note, forecast_variance=outturn - annual,
+        monthly_budget=profile, monthly_actual=tuple(actual_by_month))
 
 
 def _totals(rows, fields) -> Totals:

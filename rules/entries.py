@@ -1,0 +1,59 @@
+"""Building the entries rules generate: transactions, custom directives and account openings,
+each carrying metadata that names the rule and the directive (file:line) that produced it."""
+from __future__ import annotations
+
+import datetime
+import os
+from decimal import Decimal
+
+from beancount.core import data
+from beancount.core.amount import Amount
+from beancount.parser.grammar import ValueType
+
+from rules.directives import CURRENCY
+
+TAG = "s75-generated"
+
+
+def where(meta: dict) -> str:
+    """"ledger/agreement.beancount:42" for a directive's metadata (path relative when possible)."""
+    filename = str(meta.get("filename", "<unknown>"))
+    try:
+        filename = os.path.relpath(filename)
+    except ValueError:
+        pass
+    return f"{filename}:{meta.get('lineno', 0)}"
+
+
+def generated_meta(rule: str, cause: dict, **extra) -> dict:
+    """Metadata for a generated entry: it points at its cause's file and line, so errors do too."""
+    meta = data.new_metadata(cause.get("filename", "<s75>"), cause.get("lineno", 0))
+    meta.update({"rule": rule, "directive": where(cause)})
+    meta.update({k.replace("_", "-"): v for k, v in extra.items()})
+    return meta
+
+
+def transaction(date: datetime.date, meta: dict, payee: str, narration: str,
+                postings: list[tuple[str, Decimal]]) -> data.Transaction:
+    return data.Transaction(
+        meta, date, "*", payee, narration, frozenset({TAG}), data.EMPTY_SET,
+        [data.Posting(account, Amount(number, CURRENCY), None, None, None, None)
+         for account, number in postings if number])
+
+
+def custom(date: datetime.date, meta: dict, type_: str, *values) -> data.Custom:
+    typed = []
+    for value in values:
+        if isinstance(value, Decimal):
+            typed.append(ValueType(Amount(value, CURRENCY), Amount))
+        else:
+            typed.append(ValueType(value, type(value)))
+    return data.Custom(meta, date, type_, typed)
+
+
+def openings(entries, wanted: dict[str, tuple[datetime.date, dict]], rule: str) -> list[data.Open]:
+    """Open entries for the accounts in `wanted` (account -> (date, cause's metadata)) that the
+    ledger does not open already."""
+    opened = {e.account for e in entries if isinstance(e, data.Open)}
+    return [data.Open(generated_meta(rule, cause), date, account, [CURRENCY], None)
+            for account, (date, cause) in sorted(wanted.items()) if account not in opened]

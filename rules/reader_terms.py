@@ -1,0 +1,241 @@
+"""Read the agreement's performance and risk terms: tranches, virements and risk-share steps.
+
+Handlers for `rules.reader`, and whole-agreement checks that need everything read first:
+a tranche against its partner's contribution and its metric's plans, and each set of risk-share
+steps for gaps, overlaps, order and coverage. Every error names a directive's file and line.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from rules.agreement import Agreement, RiskStep, Tranche, Virement, parse_split
+from rules.calendar import parse_period, parse_year
+from rules.directives import S75Error, error
+
+METHODS = ("per-unit", "proportional", "all-or-nothing")
+SIDES = ("overspend", "underspend")
+SCHEME_LEVEL = ("absorb", "commissioner")
+TERMINAL = ("commissioner", "proportional", "return", "fixed", "carry-forward")
+KINDS = {
+    "overspend": ("absorb", "commissioner", "tier", "proportional", "fixed", "cap"),
+    "underspend": ("commissioner", "tier", "proportional", "return", "fixed", "carry-forward"),
+}
+LABELS = {
+    "absorb": "Underspends on {schemes} absorb overspends", "commissioner": "Commissioner bears its schemes' variance",
+    "tier": "Tier {band}", "proportional": "In proportion to contributions",
+    "return": "Returned in proportion to contributions", "fixed": "Fixed shares {split}",
+    "carry-forward": "Carried forward into next year's pool", "cap": "Shares capped at {limits}",
+}
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _scheme_or_partner(agreement: Agreement, name: str) -> bool:
+    return agreement.scheme(name) is not None or agreement.partner(name) is not None
+
+
+def read_tranche(agreement, entry, v, state):
+    errors = []
+    if agreement.tranche(v["tranche"]):
+        errors.append(error(entry, f's75-tranche: tranche "{v["tranche"]}" is declared twice'))
+    if agreement.partner(v["partner"]) is None:
+        errors.append(error(entry, f's75-tranche: unknown partner "{v["partner"]}"'))
+    if v["metric"] not in agreement.metrics:
+        errors.append(error(entry, f's75-tranche: unknown metric "{v["metric"]}"'))
+    if v["method"] not in METHODS:
+        errors.append(error(entry, f's75-tranche: method "{v["method"]}" should be one of {", ".join(METHODS)}'))
+    if v["method"] == "per-unit" and "rate" not in v:
+        errors.append(error(entry, "s75-tranche: a per-unit tranche needs rate: (money per unit)"))
+    if agreement.scheme(v["funds"]) is None:
+        errors.append(error(entry, f's75-tranche: funds names unknown scheme "{v["funds"]}"'))
+    if not _scheme_or_partner(agreement, v["unreleased-to"]):
+        errors.append(error(entry, f's75-tranche: unreleased-to "{v["unreleased-to"]}" is neither a scheme '
+                                   "nor a partner"))
+    if v["amount"] <= 0:
+        errors.append(error(entry, "s75-tranche: amount should be more than nil"))
+    periods = []
+    for label in _names(v["periods"]):
+        period = parse_period(label)
+        if period is None:
+            errors.append(error(entry, f's75-tranche: period "{label}" should look like "2025-26 H1"'))
+        periods.append(period)
+    if periods and len({p.year for p in periods if p}) > 1:
+        errors.append(error(entry, "s75-tranche: all periods of a tranche must be in one financial year"))
+    if not errors:
+        agreement.tranches.append(Tranche(
+            v["tranche"], v["partner"], v["source"], v["amount"], v["metric"], tuple(periods), v["method"],
+            v.get("rate"), v["funds"], v["unreleased-to"], entry.date, entry.meta))
+    return errors
+
+
+def read_virement(agreement, entry, v, state):
+    errors = []
+    year = parse_year(v["year"])
+    if year is None:
+        errors.append(error(entry, f's75-virement: year "{v["year"]}" should look like "2025-26"'))
+    if agreement.scheme(v["from"]) is None:
+        errors.append(error(entry, f's75-virement: unknown scheme "{v["from"]}"'))
+    if not _scheme_or_partner(agreement, v["to"]):
+        errors.append(error(entry, f's75-virement: "{v["to"]}" is neither a scheme nor a partner'))
+    if not errors:
+        agreement.virements.append(Virement(year, v["from"], v["to"], v["amount"], entry.date, entry.meta))
+    return errors
+
+
+def read_risk_step(agreement, entry, v, state):
+    side, kind, errors = v["side"], v["kind"], []
+    if side not in SIDES:
+        return [error(entry, f's75-risk-share: side "{side}" should be overspend or underspend')]
+    if kind not in KINDS[side]:
+        return [error(entry, f's75-risk-share: {side} step kind "{kind}" should be one of {", ".join(KINDS[side])}')]
+    number = v["step"]
+    if number != number.to_integral_value() or number < 1:
+        errors.append(error(entry, f"s75-risk-share: step {number} should be a whole number from 1"))
+    schemes = _names(v.get("schemes", ""))
+    if kind == "absorb":
+        if not schemes:
+            errors.append(error(entry, 's75-risk-share: absorb needs schemes: "S05"'))
+        for scheme in schemes:
+            if agreement.scheme(scheme) is None:
+                errors.append(error(entry, f's75-risk-share: unknown scheme "{scheme}"'))
+    split = _split(agreement, entry, v, kind, errors)
+    limits = _limits(agreement, entry, v, errors) if kind == "cap" else ()
+    lower, upper = v.get("from", Decimal(0)), v.get("to")
+    if kind == "tier" and "from" not in v and "to" not in v:
+        errors.append(error(entry, "s75-risk-share: a tier needs its band: from: and/or to: (amounts)"))
+    if kind == "tier" and upper is not None and upper <= lower:
+        errors.append(error(entry, f"s75-risk-share: tier band from {lower:,.2f} to {upper:,.2f} is empty"))
+    if errors:
+        return errors
+    band = f"{lower:,.2f} to {upper:,.2f}" if upper is not None else f"above {lower:,.2f}"
+    label = v.get("name") or LABELS[kind].format(
+        schemes=", ".join(schemes), band=band, limits=v.get("limits", "each partner's contribution"),
+        split=v.get("split", ""))
+    agreement.risk_steps.append(RiskStep(side, int(number), kind, label, schemes, split, lower, upper, limits,
+                                         entry.date, entry.meta))
+    return []
+
+
+def _split(agreement, entry, v, kind, errors):
+    if kind not in ("fixed", "tier"):
+        return ()
+    text = v.get("split", "proportional" if kind == "tier" else None)
+    if text is None:
+        errors.append(error(entry, 's75-risk-share: fixed shares need split: "Council 50, ICB 50"'))
+        return ()
+    if text.strip() == "proportional":
+        return ()
+    try:
+        split = parse_split(text)
+    except ValueError as exc:
+        errors.append(error(entry, f"s75-risk-share: split {exc}"))
+        return ()
+    for partner, _ in split:
+        if agreement.partner(partner) is None:
+            errors.append(error(entry, f's75-risk-share: unknown partner "{partner}"'))
+    total = sum(p for _, p in split)
+    if total != 100:
+        errors.append(error(entry, f"s75-risk-share: shares sum to {total}%, not 100%"))
+    return tuple(split)
+
+
+def _limits(agreement, entry, v, errors):
+    if "limits" not in v:
+        return ()
+    try:
+        limits = parse_split(v["limits"])
+    except ValueError as exc:
+        errors.append(error(entry, f"s75-risk-share: limits {exc}"))
+        return ()
+    for partner, _ in limits:
+        if agreement.partner(partner) is None:
+            errors.append(error(entry, f's75-risk-share: unknown partner "{partner}"'))
+    return tuple(limits)
+
+
+def check_terms(agreement: Agreement, customs: list) -> list[S75Error]:
+    """Checks needing the whole agreement: tranches against contributions and plans, metric actuals
+    naming tranches, and each risk-share set's order, tiers and coverage."""
+    errors = []
+    for t in agreement.tranches:
+        year = t.periods[0].year
+        contribution = next((c for c in agreement.contributions
+                             if (c.year, c.partner, c.source) == (year, t.partner, t.source)), None)
+        if contribution is None:
+            errors.append(S75Error(t.meta, f"s75-tranche: {t.partner} has no {t.source} contribution in "
+                                           f"{year.label} for the tranche to belong to", None))
+        elif t.amount > contribution.agreed:
+            errors.append(S75Error(t.meta, f"s75-tranche: {t.amount:,.2f} is more than {t.partner}'s "
+                                           f"{t.source} contribution of {contribution.agreed:,.2f}", None))
+        planned = {p.period.label for p in agreement.plans if p.metric == t.metric}
+        for period in t.periods:
+            if period.label not in planned:
+                errors.append(S75Error(t.meta, f"s75-tranche: no s75-metric-plan for {t.metric} in "
+                                               f"{period.label}", None))
+    for entry in customs:
+        name = entry.meta.get("tranche") if entry.type == "s75-metric-actual" else None
+        if name is not None and agreement.tranche(name) is None:
+            errors.append(error(entry, f's75-metric-actual: recorded for unknown tranche "{name}"'))
+    errors.extend(_check_risk_sets(agreement))
+    return errors
+
+
+def _check_risk_sets(agreement: Agreement) -> list[S75Error]:
+    errors = []
+    sets = defaultdict(list)
+    for step in agreement.risk_steps:
+        sets[(step.side, step.date)].append(step)
+    for (side, date), steps in sorted(sets.items()):
+        steps.sort(key=lambda s: s.number)
+        errors.extend(_check_set(side, steps))
+    for year in agreement.years():
+        for side in SIDES:
+            dates = sorted(d for s, d in sets if s == side)
+            if dates and not any(d <= year.start for d in dates):
+                first = sets[(side, dates[0])][0]
+                errors.append(S75Error(first.meta, f"no {side} risk-share rule in force from "
+                                                   f"{year.start} until {dates[0]}", None))
+    return errors
+
+
+def _check_set(side: str, steps: list[RiskStep]) -> list[S75Error]:
+    errors = []
+    seen, finished, pool_level = set(), None, None
+    tiers = [s for s in steps if s.kind == "tier"]
+    for step in steps:
+        if step.number in seen:
+            errors.append(S75Error(step.meta, f"{side} step {step.number} is stated twice", None))
+        seen.add(step.number)
+        if finished is not None and step.kind != "cap":
+            errors.append(S75Error(step.meta, f"{side} step {step.number} never applies: step "
+                                              f"{finished.number} ({finished.kind}) takes all that is left", None))
+        if step.kind in SCHEME_LEVEL and pool_level is not None:
+            errors.append(S75Error(step.meta, f"{side} step {step.number} ({step.kind}) works scheme by scheme "
+                                              f"and must come before step {pool_level.number} ({pool_level.kind})",
+                                   None))
+        if step.kind not in SCHEME_LEVEL and step.kind != "cap" and pool_level is None:
+            pool_level = step
+        if step.kind in TERMINAL or (step.kind == "tier" and step.upper is None):
+            finished = finished or step
+    previous = None
+    for tier in tiers:
+        expected = previous.upper if previous else Decimal(0)
+        if previous is not None and previous.upper is None:
+            errors.append(S75Error(tier.meta, f"{side} tiers overlap: step {previous.number} has no upper "
+                                              f"bound, so step {tier.number} never applies", None))
+        elif tier.lower < expected:
+            errors.append(S75Error(tier.meta, f"{side} tiers overlap: step {tier.number} starts at "
+                                              f"{tier.lower:,.2f}, before {expected:,.2f}", None))
+        elif tier.lower > expected:
+            errors.append(S75Error(tier.meta, f"{side} tiers leave a gap from {expected:,.2f} to "
+                                              f"{tier.lower:,.2f}", None))
+        previous = tier
+    if finished is None and steps:
+        last = tiers[-1] if tiers else steps[-1]
+        above = f" above {last.upper:,.2f}" if tiers else ""
+        errors.append(S75Error(last.meta, f"{side} steps dated {steps[0].date} leave the variance{above} "
+                                          "with nobody: end with a step that takes the rest", None))
+    return errors

@@ -1,0 +1,155 @@
+"""Plugin and computation: performance-linked tranches, released or redirected against a metric.
+
+A tranche is part of a partner's contribution, carried in one scheme's budget (`funds:`), and
+paid into the schemes only as far as a metric improves on its baseline towards its plan. For
+each period of the tranche (its amount split evenly between them):
+
+    planned  = baseline - plan      (or plan - baseline when higher is better)
+    achieved = baseline - actual    (or actual - baseline)
+    per-unit:       released = achieved x rate
+    proportional:   released = amount x achieved / planned
+    all-or-nothing: released = amount if achieved >= planned, else nothing
+    never more than the period's amount, never less than nil; redirected = amount - released.
+
+What is not released goes to `unreleased-to:`: a scheme (a budget virement from `funds:` to it)
+or a partner (a virement out of the pool; the pool owes the partner the money). A period with no
+actual recorded is pending. Decided periods are dated at the period end: the outcome belongs to
+the period even though the actual is published later.
+
+    2025-04-01 custom "s75-tranche" "P4P" "ICB" "MinimumNHS" 447000.00 GBP
+      metric: "NEA"              periods: "2025-26 H1"      method: "per-unit"
+      rate: 1490.00 GBP          funds: "S04"               unreleased-to: "S05"
+    2025-10-17 custom "s75-metric-actual" "NEA" "2025-26 H1" 9800     ; baseline 10000, plan 9700
+
+generates, tagged #s75-generated, with rule: and directive: metadata:
+
+    2025-04-01 * "Tranche P4P held back pending NEA"      Equity:Tranche:P4P  -447000.00 GBP
+    2025-09-30 * "Tranche P4P 2025-26 H1 released"         Equity:Tranche:P4P   298000.00 GBP
+    2025-09-30 * "Tranche P4P 2025-26 H1 redirected to S05" Equity:Tranche:P4P  149000.00 GBP
+    2025-09-30 custom "s75-virement" "2025-26" "S04" "S05" 149000.00 GBP
+(each balanced against Equity:Tranche:Contributions). Redirected to a partner, the redirect also
+moves the money from Income:Tranche:<ID> to Liabilities:Partner:<partner>.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rules.agreement import Agreement, MetricActual, MetricPlan, Tranche
+from rules.allocation import allocate, to_penny
+from rules.calendar import Period
+from rules.entries import custom, generated_meta, openings, transaction
+from rules.reader import read_agreement
+
+__plugins__ = ("tranches",)
+ZERO = Decimal("0.00")
+CONTRA = "Equity:Tranche:Contributions"
+
+
+@dataclass(frozen=True)
+class PeriodOutcome:
+    period: Period
+    amount: Decimal
+    baseline: Decimal | None
+    plan: Decimal | None
+    actual: MetricActual | None
+    planned: Decimal | None  # improvement planned, in the metric's units
+    achieved: Decimal | None  # improvement achieved
+    released: Decimal
+    redirected: Decimal
+    status: str  # "released", "part released", "withheld", "pending"
+
+
+@dataclass(frozen=True)
+class TrancheStatus:
+    tranche: Tranche
+    periods: tuple[PeriodOutcome, ...]
+    released: Decimal
+    redirected: Decimal
+    pending: Decimal
+
+
+def assess(tranche: Tranche, agreement: Agreement, as_of: datetime.date | None = None) -> TrancheStatus:
+    """The tranche's outcome per period. Periods not ended by `as_of` (if given) are pending."""
+    better = agreement.metrics[tranche.metric].better
+    outcomes = []
+    for period, amount in zip(tranche.periods, allocate(tranche.amount, [1] * len(tranche.periods))):
+        plan = _latest(p for p in agreement.plans if p.metric == tranche.metric and p.period == period)
+        actual = _latest(a for a in agreement.actuals if a.metric == tranche.metric and a.period == period)
+        if plan is None or actual is None or (as_of is not None and period.end > as_of):
+            outcomes.append(PeriodOutcome(period, amount, plan and plan.baseline, plan and plan.plan,
+                                          None, None, None, ZERO, ZERO, "pending"))
+            continue
+        sign = 1 if better == "higher" else -1
+        planned = sign * (plan.plan - plan.baseline)
+        achieved = sign * (actual.value - plan.baseline)
+        released = _release(tranche, amount, planned, achieved)
+        status = "released" if released == amount else "withheld" if released == 0 else "part released"
+        outcomes.append(PeriodOutcome(period, amount, plan.baseline, plan.plan, actual, planned, achieved,
+                                      released, amount - released, status))
+    released = sum((o.released for o in outcomes), ZERO)
+    redirected = sum((o.redirected for o in outcomes), ZERO)
+    pending = sum((o.amount for o in outcomes if o.status == "pending"), ZERO)
+    return TrancheStatus(tranche, tuple(outcomes), released, redirected, pending)
+
+
+def _latest(rows):
+    rows = list(rows)
+    return max(rows, key=lambda r: getattr(r, "date", datetime.date.min)) if rows else None
+
+
+def _release(tranche: Tranche, amount: Decimal, planned: Decimal, achieved: Decimal) -> Decimal:
+    if tranche.method == "per-unit":
+        earned = achieved * tranche.rate
+    elif tranche.method == "proportional":
+        earned = amount * achieved / planned if planned > 0 else ZERO
+    else:  # all-or-nothing
+        earned = amount if achieved >= planned else ZERO
+    return to_penny(min(max(earned, ZERO), amount))
+
+
+def tranches(entries, options_map, config=None):
+    """Generate the hold, release and redirect entries of every tranche (see the module docstring)."""
+    agreement, _ = read_agreement(entries)  # the validate plugin reports the agreement's errors
+    new, wanted = [], {}
+    for tranche in agreement.tranches:
+        status = assess(tranche, agreement)
+        rule = f"tranche {tranche.method}"
+        account = f"Equity:Tranche:{tranche.tranche}"
+        wanted.setdefault(account, (tranche.date, tranche.meta))
+        wanted.setdefault(CONTRA, (tranche.date, tranche.meta))
+        meta = generated_meta(rule, tranche.meta, tranche=tranche.tranche)
+        new.append(transaction(tranche.date, meta, tranche.partner,
+                               f"Tranche {tranche.tranche} held back pending {tranche.metric}",
+                               [(account, -tranche.amount), (CONTRA, tranche.amount)]))
+        for outcome in status.periods:
+            if outcome.status != "pending":
+                new.extend(_decided(tranche, outcome, agreement, rule, wanted))
+    new.extend(openings(entries, wanted, "tranche"))
+    return entries + new, []
+
+
+def _decided(tranche: Tranche, outcome: PeriodOutcome, agreement: Agreement, rule: str, wanted: dict):
+    account, date, label = f"Equity:Tranche:{tranche.tranche}", outcome.period.end, outcome.period.label
+    cause = outcome.actual.meta
+    working = (f"{tranche.metric} actual {outcome.actual.value} against baseline {outcome.baseline}, "
+               f"plan {outcome.plan}")
+    meta = lambda: generated_meta(rule, cause, tranche=tranche.tranche, period=label, working=working)
+    out = []
+    if outcome.released:
+        out.append(transaction(date, meta(), tranche.partner, f"Tranche {tranche.tranche} {label} released "
+                               "into the schemes", [(account, outcome.released), (CONTRA, -outcome.released)]))
+    if outcome.redirected:
+        target = tranche.unreleased_to
+        postings = [(account, outcome.redirected), (CONTRA, -outcome.redirected)]
+        if agreement.partner(target) is not None:
+            income, owed = f"Income:Tranche:{tranche.tranche}", f"Liabilities:Partner:{target}"
+            wanted.setdefault(income, (tranche.date, tranche.meta))
+            wanted.setdefault(owed, (tranche.date, tranche.meta))
+            postings += [(income, outcome.redirected), (owed, -outcome.redirected)]
+        out.append(transaction(date, meta(), tranche.partner,
+                               f"Tranche {tranche.tranche} {label} redirected to {target}", postings))
+        out.append(custom(date, meta(), "s75-virement", outcome.period.year.label, tranche.funds, target,
+                          outcome.redirected))
+    return out
