@@ -65,3 +65,21 @@ def test_console_script_is_installed():
     assert script is not None
     result = subprocess.run([script, "check", str(EXAMPLE)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_example_pool_month_6_risk_share_and_tranche(capsys):
+    assert main(["position", str(EXAMPLE), "--date", "2025-09-30", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    r = out["risk_share"]
+    # Net forecast overspend 254,000.00: the first 250,000.00 equally (125,000.00 each); the other
+    # 4,000.00 by contributions 8,450,000 : 15,800,000 -> 1,393.81 / 2,606.19.
+    assert (r["basis"], r["side"], r["variance"], r["in_force_from"]) == \
+        ("forecast", "overspend", "254000.00", "2025-04-01")
+    assert r["shares"] == [{"partner": "Council", "share": "126393.81"}, {"partner": "ICB", "share": "127606.19"}]
+    assert [s["kind"] for s in r["steps"]] == ["absorb", "tier", "tier"]
+    (tranche,) = out["tranches"]
+    assert (tranche["released"], tranche["redirected"], tranche["pending"]) == ("327800.00", "119200.00", "0.00")
+    assert main(["position", str(EXAMPLE), "--date", "2025-09-30"]) == 0
+    table = capsys.readouterr().out
+    assert "Risk share on the forecast outturn: net overspend 254,000.00" in table
+    assert "119,200.00 to S05" in table

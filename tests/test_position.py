@@ -70,10 +70,13 @@ def test_example_pool_month_6_schemes(example_entries):
     s10 = schemes["S10"]
     assert (s10.forecast_basis, s10.forecast_outturn, s10.forecast_variance) == \
         ("run-rate", D("924000.00"), D("24000.00"))
-    # S05 contingency: nothing spent, forecast nil.
-    s05 = schemes["S05"]
-    assert (s05.actual_to_date, s05.forecast_outturn, s05.forecast_variance) == \
-        (D("0.00"), D("0.00"), D("-600000.00"))
+    # The P4P tranche (carried in S04) earned 220 x 1,490.00 = 327,800.00 of 447,000.00 at H1; the
+    # 119,200.00 not earned moves from S04's budget to S05's after September (budget to date unchanged).
+    s04, s05 = schemes["S04"], schemes["S05"]
+    assert (s04.annual_budget, s04.budget_to_date, s04.forecast_variance) == \
+        (D("3480800.00"), D("1800000.00"), D("359200.00"))
+    assert (s05.annual_budget, s05.actual_to_date, s05.forecast_outturn, s05.forecast_variance) == \
+        (D("719200.00"), D("0.00"), D("0.00"), D("-719200.00"))
 
 
 def test_example_pool_month_6_partners(example_entries):
