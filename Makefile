@@ -4,8 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 LEDGER ?= ledger/main.beancount
 DATE   ?= 2025-09-30
+MONTH  ?= 2025-09
+OUT    ?= out
 
-.PHONY: install demo check position test clean
+.PHONY: install demo check position statement test clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -22,12 +24,16 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/s75 check ledger/main.beancount
 	$(BIN)/s75 position ledger/main.beancount --date $(DATE)
+	$(BIN)/s75 statement ledger/main.beancount --month $(MONTH) --out $(OUT)
 
 check: install
 	$(BIN)/s75 check $(LEDGER)
 
 position: install
 	$(BIN)/s75 position $(LEDGER) --date $(DATE)
+
+statement: install
+	$(BIN)/s75 statement $(LEDGER) --month $(MONTH) --out $(OUT)
 
 test: install
 	$(BIN)/python -m pytest

@@ -78,6 +78,24 @@ class SchemePosition:
 
 
 @dataclass(frozen=True)
+class MetricRow:
+    """A metric's plan for a period of the year and its latest actual (None until recorded)."""
+
+    metric: str
+    name: str
+    better: str
+    unit: str
+    period: str
+    period_end: datetime.date
+    baseline: Decimal
+    plan: Decimal
+    actual: Decimal | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    recorded: datetime.date | None
+
+
+@dataclass(frozen=True)
 class Totals:
     """Sums of the rows above them, by field name."""
 
@@ -99,6 +117,7 @@ class PoolPosition:
     scheme_totals: Totals
     carried_in: Decimal  # underspend carried forward into this year's pool
     tranches: tuple[TrancheStatus, ...]
+    metrics: tuple[MetricRow, ...]
     risk_share: RiskShareResult
     risk_basis: str  # "forecast" during the year, "actual" from 31 March
     closed: bool
@@ -131,6 +150,7 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         partner_totals=_totals(partners, PARTNER_FIELDS), scheme_totals=_totals(schemes, SCHEME_FIELDS),
         carried_in=-sum(monthly.get(CARRIED_IN, ()), ZERO),
         tranches=tuple(assess(t, agreement, as_of) for t in agreement.tranches if t.periods[0].year == year),
+        metrics=metric_rows(agreement, year, as_of),
         risk_share=risk_share(agreement, year, as_of, schemes),
         risk_basis="actual" if as_of >= year.end else "forecast",
         closed=year in agreement.closes and as_of >= year.end, agreement=agreement)
@@ -152,6 +172,22 @@ def risk_share(agreement: Agreement, year: FinancialYear, as_of: datetime.date,
         result = RiskShareResult(result.side, result.variance, (), result.shares, ZERO, result.variance,
                                  None, note)
     return result
+
+
+def metric_rows(agreement: Agreement, year: FinancialYear, as_of: datetime.date) -> tuple[MetricRow, ...]:
+    """Plans for periods of the year, with the latest actual for periods ended by `as_of` (an actual is
+    published after its period ends; like a tranche, it belongs to the period)."""
+    rows = []
+    for plan in sorted((p for p in agreement.plans if p.period.year == year),
+                       key=lambda p: (list(agreement.metrics).index(p.metric), p.period.end,
+                                      -p.period.start.toordinal())):
+        metric = agreement.metrics[plan.metric]
+        actuals = [a for a in agreement.actuals if a.metric == plan.metric and a.period == plan.period]
+        actual = max(actuals, key=lambda a: a.date) if actuals and plan.period.end <= as_of else None
+        rows.append(MetricRow(metric.metric, metric.name, metric.better, metric.unit, plan.period.label,
+                              plan.period.end, plan.baseline, plan.plan, actual and actual.value,
+                              actual and actual.numerator, actual and actual.denominator, actual and actual.date))
+    return tuple(rows)
 
 
 def budget_profile(agreement: Agreement, scheme_id: str, year: FinancialYear,

@@ -9,6 +9,7 @@ import argparse
 import datetime
 import json
 import sys
+from pathlib import Path
 
 from beancount.core import data
 
@@ -27,8 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     position.add_argument("ledger")
     position.add_argument("--date", type=_date, help="YYYY-MM-DD (default: end of the latest month with spend)")
     position.add_argument("--json", action="store_true", help="print JSON (shape in docs/position-json.md)")
+    statement = commands.add_parser("statement", help="write the month's statement as HTML and XLSX")
+    statement.add_argument("ledger")
+    statement.add_argument("--month", required=True, help="YYYY-MM, e.g. 2025-09 for Month 6 of 2025-26")
+    statement.add_argument("--out", default="out", help="folder to write into (default: out)")
     args = parser.parse_args(argv)
-    return {"check": _check, "position": _position}[args.command](args)
+    return {"check": _check, "position": _position, "statement": _statement}[args.command](args)
 
 
 def _date(text: str) -> datetime.date:
@@ -83,6 +88,27 @@ def _position(args) -> int:
     else:
         from s75.tables import print_position
         print_position(position)
+    return 0
+
+
+def _statement(args) -> int:
+    from reports.publish import month_end, render_statement, write_files
+    try:
+        as_of = month_end(args.month)
+    except ValueError as exc:
+        print(f"s75 statement: {exc}", file=sys.stderr)
+        return 1
+    loaded = _load_or_report(args.ledger)
+    if loaded is None:
+        print("no statement written: correct the errors first", file=sys.stderr)
+        return 1
+    try:
+        files = render_statement(loaded, as_of, datetime.date.today())
+    except PositionError as exc:
+        print(f"{args.ledger}: {exc}; no statement written", file=sys.stderr)
+        return 1
+    for path in write_files(Path(args.out), files):
+        print(f"wrote {path}")
     return 0
 
 
