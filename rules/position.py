@@ -28,6 +28,7 @@ from rules.risk_share import RiskShareResult, share_risk, side_of
 from rules.tranches import TrancheStatus, assess
 
 CARRIED_IN = "Income:CarryForward:In"
+SUSPENSE = "Expenses:Suspense"  # imported lines not yet mapped to a scheme
 
 ZERO = Decimal("0.00")
 
@@ -245,7 +246,6 @@ def _partners(agreement: Agreement, year: FinancialYear, monthly) -> tuple[Partn
 
 def _scheme(agreement: Agreement, scheme: Scheme, year: FinancialYear, as_of: datetime.date,
             monthly) -> SchemePosition:
-    budget = agreement.budget(year, scheme.scheme, as_of)
     profile = budget_profile(agreement, scheme.scheme, year, as_of)
     annual = sum(profile, ZERO)
     actual_by_month = [ZERO] * 12
@@ -279,3 +279,10 @@ def _scheme(agreement: Agreement, scheme: Scheme, year: FinancialYear, as_of: da
 
 def _totals(rows, fields) -> Totals:
     return Totals({f: sum((getattr(r, f) for r in rows), ZERO) for f in fields})
+
+
+def suspense_balance(entries, year: FinancialYear | None = None) -> Decimal:
+    """What Expenses:Suspense (and its sub-accounts) holds, in `year` or over all time."""
+    return sum((p.units.number for e in entries if isinstance(e, data.Transaction)
+                and (year is None or year.contains(e.date)) for p in e.postings
+                if p.account == SUSPENSE or p.account.startswith(SUSPENSE + ":")), ZERO)

@@ -24,19 +24,16 @@ amount the agreement leaves with nobody (e.g. above every partner's cap).
 """
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
-from beancount.core import data
 
 from rules.calendar import FinancialYear
 from rules.directives import S75Error, error
 from rules.entries import generated_meta, openings, transaction
-from rules.position import PositionError, build_position
+from rules.position import SUSPENSE, PositionError, build_position, suspense_balance
 from rules.reader import read_agreement
 
 __plugins__ = ("settlement",)
-SUSPENSE = "Expenses:Suspense"
 ZERO = Decimal("0.00")
 
 
@@ -74,9 +71,7 @@ def _close_errors(entries, agreement, year: FinancialYear, close) -> list[S75Err
     missing = sorted(budgeted - forecast)
     if missing:
         errors.append(error(close, f"s75-close: {year.label} has no forecast outturn for {', '.join(missing)}"))
-    suspense = sum((p.units.number for e in entries if isinstance(e, data.Transaction)
-                    and year.contains(e.date) for p in e.postings
-                    if p.account == SUSPENSE or p.account.startswith(SUSPENSE + ":")), ZERO)
+    suspense = suspense_balance(entries, year)
     if suspense:
         errors.append(error(close, f"s75-close: {suspense:,.2f} is still in {SUSPENSE} for {year.label}: "
                                    "map it to schemes before closing"))

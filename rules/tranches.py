@@ -36,7 +36,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rules.agreement import Agreement, MetricActual, MetricPlan, Tranche
+from rules.agreement import Agreement, MetricActual, Tranche
 from rules.allocation import allocate, to_penny
 from rules.calendar import Period
 from rules.entries import custom, generated_meta, openings, transaction

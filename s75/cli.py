@@ -16,6 +16,7 @@ from beancount.core import data
 from reports.ledger import Loaded, format_error, load_ledger
 from rules.position import PositionError, build_position
 from reports.position_json import position_to_json
+from rules.position import SUSPENSE, suspense_balance
 from rules.calendar import FinancialYear, month_number, year_of
 
 
@@ -32,8 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     statement.add_argument("ledger")
     statement.add_argument("--month", required=True, help="YYYY-MM, e.g. 2025-09 for Month 6 of 2025-26")
     statement.add_argument("--out", default="out", help="folder to write into (default: out)")
+    imports = commands.add_parser("import", help="import finance-system extracts, receipts, plans, metrics")
+    imports.add_argument("files", nargs="+")
+    imports.add_argument("--ledger", default="ledger/main.beancount", help="the ledger to import into")
+    imports.add_argument("--dry-run", action="store_true", help="summarise only; write nothing")
     args = parser.parse_args(argv)
-    return {"check": _check, "position": _position, "statement": _statement}[args.command](args)
+    commands_run = {"check": _check, "position": _position, "statement": _statement, "import": _import}
+    return commands_run[args.command](args)
 
 
 def _date(text: str) -> datetime.date:
@@ -58,6 +64,10 @@ def _check(args) -> int:
     if loaded is None:
         return 1
     print(f"{args.ledger}: no errors ({len(loaded.entries)} entries)")
+    held = suspense_balance(loaded.entries)
+    if held:
+        print(f"warning: {SUSPENSE} holds {held:,.2f}: imported lines whose cost centre is not in "
+              "mapping.csv; map them to schemes (the year cannot be closed until it is nil)", file=sys.stderr)
     return 0
 
 
@@ -110,6 +120,11 @@ def _statement(args) -> int:
     for path in write_files(Path(args.out), files):
         print(f"wrote {path}")
     return 0
+
+
+def _import(args) -> int:
+    from s75.importing import run_import
+    return run_import(args.ledger, args.files, args.dry_run)
 
 
 if __name__ == "__main__":

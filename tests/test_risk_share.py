@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal as D
 
-import pytest
 from beancount import loader
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -1,14 +1,9 @@
 """`s75 statement`: files named for pool and month, identical bytes, bad input writes nothing."""
 from __future__ import annotations
 
-import io
 import json
-import shutil
-import subprocess
 from decimal import Decimal as D
-from pathlib import Path
 
-import openpyxl
 import pytest
 
 from conftest import EXAMPLE, WORKED

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import datetime
 
-import pytest
 from beancount import loader
 
-from conftest import EXAMPLE, WORKED
+from conftest import WORKED
 from htmlcells import cells
 from reports.html import statement_html
 from reports.statement import build_statement

@@ -1,7 +1,6 @@
 """The XLSX statement against hand-worked figures, the position, and a real spreadsheet's recalculation."""
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil

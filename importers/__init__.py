@@ -1,0 +1,1 @@
+"""Importers: finance-system extracts, receipts, the plan workbook and metrics, on beangulp."""

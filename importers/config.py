@@ -1,0 +1,37 @@
+"""The importers for a ledger: built from its agreement and its cost-centre mapping (mapping.csv
+beside the main ledger file). Used by `s75 import`, by beangulp's own command line
+(`python -m importers.config identify|extract|archive ...`) and by Fava's import page
+(`custom "fava-option" "import-config" "importers/fava_import.py"`)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from importers import council_gl, icb_ledger, metrics, plan, receipts
+from importers.mapping import Mapping
+from rules.reader import read_agreement
+
+MAPPING = "mapping.csv"
+
+
+def importers_for(ledger: Path, entries) -> list:
+    """Every importer, in the order they are tried on a file."""
+    agreement, _ = read_agreement(entries)
+    cash = agreement.pool.cash_account if agreement.pool else "Assets:Pool:Cash"
+    mapping = Mapping.load(Path(ledger).parent / MAPPING, agreement)
+    return [council_gl.importer(mapping, cash), icb_ledger.importer(mapping, cash),
+            receipts.ReceiptsImporter(agreement), metrics.MetricsImporter(agreement),
+            plan.PlanImporter(agreement)]
+
+
+def main() -> None:
+    import beangulp
+    from beancount import loader
+
+    ledger = Path(os.environ.get("S75_LEDGER", "ledger/main.beancount"))
+    entries, _, _ = loader.load_file(str(ledger))
+    beangulp.Ingest(importers_for(ledger, entries)).cli()
+
+
+if __name__ == "__main__":
+    main()

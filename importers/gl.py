@@ -1,0 +1,173 @@
+"""Finance-system ledger extracts (the host council's GL, the ICB's ledger) into spend transactions.
+
+A `Layout` declares an extract's columns, date formats and sign convention; `LedgerExtract` is the
+beangulp importer that reads any such layout. Each line becomes
+
+    2025-05-02 * "Acme Homecare Ltd" "Reablement packages April"
+      ref: "GL-100234"
+      source: "council-gl-2025-05.csv:17"
+      cost-centre: "CC4102"
+      account-code: "5410"
+      Expenses:Scheme:S02       48211.40 GBP
+      Assets:Pool:Cash
+
+with the scheme's account from the cost-centre mapping, or Expenses:Suspense and the ! flag when
+the cost centre is not mapped. What happens to each kind of bad row is in docs/importing.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
+
+import beangulp
+from beancount.core import data
+from beancount.core.amount import Amount
+
+from importers.mapping import SUSPENSE, Mapping
+from importers.rows import Refused, Rejection, Row, data_rows, header_row, parse_date, parse_money
+
+CURRENCY = "GBP"
+TOTAL_WORDS = ("total", "grand total", "control total")
+
+
+@dataclass(frozen=True)
+class Layout:
+    system: str  # the mapping's system name: "council", "icb"
+    title: str
+    columns: dict[str, tuple[str, ...]]  # field -> accepted header names; all required
+    optional: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    date_formats: tuple[str, ...] = ("%d/%m/%Y",)
+    spend_sign: int = 1  # +1: spend is positive in the extract; -1: spend is negative (credit convention)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row read successfully: the entry it becomes, the key that tells it from a repeat (the
+    transaction reference for money; the directive's identity for plans and metrics), its amount
+    where it has one, and whether it went to suspense."""
+
+    number: int
+    entry: data.Directive
+    key: tuple
+    amount: Decimal | None = None
+    suspense: bool = False
+
+
+def reference_keys(entries) -> set[tuple]:
+    """Keys of the transactions already in a ledger: their `ref:` metadata."""
+    return {("ref", e.meta["ref"]) for e in entries if isinstance(e, data.Transaction) and "ref" in e.meta}
+
+
+@dataclass
+class FileTotals:
+    """Running figures for the import summary."""
+
+    control_total: Decimal | None = None  # from a trailing total row, when the file has one
+    lines_total: Decimal = Decimal("0.00")  # sum of every readable amount
+
+
+class LedgerExtract(beangulp.Importer):
+    """Importer for one extract layout. `mapping` sends cost centres to scheme accounts."""
+
+    def __init__(self, layout: Layout, mapping: Mapping, cash_account: str = "Assets:Pool:Cash"):
+        self.layout, self.mapping, self.cash_account = layout, mapping, cash_account
+
+    @property
+    def name(self) -> str:
+        return f"s75.{self.layout.system}"
+
+    def identify(self, filepath: str) -> bool:
+        path = Path(filepath)
+        if path.suffix.lower() not in (".csv", ".xlsx"):
+            return False
+        try:
+            headers = {h.lower() for h in header_row(path)}
+        except Refused:
+            return False
+        return all(any(n.lower() in headers for n in names) for names in self.layout.columns.values())
+
+    def account(self, filepath: str) -> str:
+        return self.cash_account
+
+    def existing_keys(self, entries) -> set[tuple]:
+        return reference_keys(entries)
+
+    def filename(self, filepath: str) -> str:
+        return f"{self.layout.system}-{Path(filepath).name}"
+
+    def read(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line | Rejection]:
+        """Every data row as a Line or a Rejection; raises Refused for a file that cannot be taken."""
+        path = Path(filepath)
+        totals = totals if totals is not None else FileTotals()
+        pending_total: tuple[int, Decimal] | None = None
+        for row in data_rows(path, self.layout.columns, self.layout.optional):
+            if isinstance(row, Rejection):
+                yield row
+                continue
+            if pending_total is not None:  # a total row that was not the last row
+                yield Rejection(path.name, pending_total[0], "a total row in the middle of the file")
+                pending_total = None
+            total = self._total_row(row)
+            if total is not None:
+                pending_total = (row.number, total)
+                continue
+            yield self._line(path, row, totals)
+        if pending_total is not None:
+            totals.control_total = pending_total[1]
+
+    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
+        """beangulp's entry point: all the file's lines, or an error naming every bad row."""
+        lines, rejected = [], []
+        for item in self.read(filepath):
+            (rejected if isinstance(item, Rejection) else lines).append(item)
+        if rejected:
+            raise Refused("; ".join(str(r) for r in rejected[:20]) +
+                          (f"; and {len(rejected) - 20} more" if len(rejected) > 20 else ""))
+        return [line.entry for line in lines]
+
+    def _total_row(self, row: Row) -> Decimal | None:
+        """A trailing total row: no reference and no date, a 'total' label, and an amount."""
+        v = row.values
+        if v.get("reference") or v.get("date"):
+            return None
+        labels = " ".join(v.get(f, "") for f in ("supplier", "description", "cost_centre")).lower()
+        if not any(word in labels for word in TOTAL_WORDS):
+            return None
+        try:
+            return self.layout.spend_sign * parse_money(v.get("amount", ""))
+        except ValueError:
+            return None
+
+    def _line(self, path: Path, row: Row, totals: FileTotals) -> Line | Rejection:
+        v = row.values
+        if "amount" in row.formulas:
+            return Rejection(path.name, row.number, f"amount is a formula ({v['amount']}): export values")
+        try:
+            amount = self.layout.spend_sign * parse_money(v["amount"])
+        except ValueError as exc:
+            return Rejection(path.name, row.number, str(exc))
+        totals.lines_total += amount
+        currency = v.get("currency", "").upper()
+        if currency and currency != CURRENCY:
+            return Rejection(path.name, row.number, f"currency {currency}, the pool keeps {CURRENCY}", amount)
+        try:
+            date = parse_date(v["date"], self.layout.date_formats + ("%Y-%m-%d",))
+        except ValueError as exc:
+            return Rejection(path.name, row.number, str(exc), amount)
+        if not v["reference"]:
+            return Rejection(path.name, row.number, "no transaction reference: it could not be "
+                                                   "told apart from a repeat", amount)
+        account = self.mapping.account(self.layout.system, v["cost_centre"], v["account_code"])
+        meta = data.new_metadata(str(path), row.number)
+        meta.update({"ref": v["reference"], "source": f"{path.name}:{row.number}",
+                     "cost-centre": v["cost_centre"], "account-code": v["account_code"]})
+        entry = data.Transaction(
+            meta, date, "*" if account else "!", v["supplier"] or None, v["description"],
+            data.EMPTY_SET, data.EMPTY_SET,
+            [data.Posting(account or SUSPENSE, Amount(amount, CURRENCY), None, None, None, None),
+             data.Posting(self.cash_account, Amount(-amount, CURRENCY), None, None, None, None)])
+        return Line(row.number, entry, ("ref", v["reference"]), amount, account is None)
+
+

@@ -1,0 +1,59 @@
+"""Which scheme a finance-system line belongs to: the officers' mapping of cost centre (and, where
+one cost centre serves several schemes, account code) to scheme, kept as data in the ledger
+repository (ledger/mapping.csv), not in code.
+
+    system,cost_centre,account_code,scheme,account,note
+    council,CC4101,,S01,,Integrated teams
+    council,CC4108,5410,S08,Expenses:Scheme:S08:HomeCare,Discharge home care
+    icb,ICB-771,,S04,,Discharge to assess
+
+A blank account code matches any code. A blank account means the scheme's first account; an
+account given must belong to the scheme. The most specific row wins. A line with no match goes to
+suspense (Expenses:Suspense, flagged !) and is listed in the import summary.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from rules.agreement import Agreement
+from rules.position import SUSPENSE  # noqa: F401  (importers post unmapped lines here)
+
+
+class MappingError(Exception):
+    """The mapping file itself is wrong: named with its file and row."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    accounts: dict[tuple[str, str, str], str]  # (system, cost centre, account code or "") -> account
+    schemes: dict[tuple[str, str, str], str]  # same keys -> scheme ID
+
+    def account(self, system: str, cost_centre: str, account_code: str) -> str | None:
+        key = (system, cost_centre.strip().upper(), account_code.strip().upper())
+        return self.accounts.get(key) or self.accounts.get((key[0], key[1], ""))
+
+    @classmethod
+    def load(cls, path: Path, agreement: Agreement) -> "Mapping":
+        accounts, schemes = {}, {}
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"system", "cost_centre", "scheme"} - set(reader.fieldnames or [])
+            if missing:
+                raise MappingError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}")
+            for row in reader:
+                key = (row["system"].strip().lower(), row["cost_centre"].strip().upper(),
+                       (row.get("account_code") or "").strip().upper())
+                scheme = agreement.scheme(row["scheme"].strip())
+                if scheme is None:
+                    raise MappingError(f"{path}:{reader.line_num}: unknown scheme {row['scheme']!r}")
+                account = (row.get("account") or "").strip() or scheme.accounts[0]
+                if not scheme.owns(account):
+                    raise MappingError(f"{path}:{reader.line_num}: {account} is not an account of "
+                                       f"scheme {scheme.scheme}")
+                if key in accounts:
+                    raise MappingError(f"{path}:{reader.line_num}: {key[1]} {key[2] or '(any code)'} "
+                                       f"is mapped twice for {key[0]}")
+                accounts[key], schemes[key] = account, scheme.scheme
+        return cls(accounts, schemes)

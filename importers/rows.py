@@ -1,0 +1,186 @@
+"""Reading extracts row by row, whatever they arrive as: CSV (UTF-8, UTF-8 with BOM or Windows-1252,
+one line at a time, never the whole file) or XLSX (openpyxl read-only, values not formulas).
+
+Each data row comes out as a `Row` (its file row number and a dict of header -> text) or, when it
+cannot be read at all, a `Rejection` naming the file and row. Header matching, money and date
+parsing live here so that every importer treats bad input the same way (docs/importing.md).
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Iterator
+
+MAX_FIELD = 64 * 1024  # no real extract has a field this long
+csv.field_size_limit(MAX_FIELD)
+
+
+class Refused(Exception):
+    """The whole file is refused; nothing from it is written."""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # row number in the file (1 is the header row for CSV)
+    values: dict[str, str]
+    formulas: tuple[str, ...] = ()  # XLSX: headers whose cell held a formula
+
+
+@dataclass(frozen=True)
+class Rejection:
+    file: str
+    number: int
+    reason: str
+    amount: Decimal | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.number}: {self.reason}"
+
+
+def _decode(line: bytes) -> str:
+    """UTF-8 (a BOM is dropped), else Windows-1252, decided line by line so that files stream."""
+    try:
+        return line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return line.decode("cp1252", errors="replace")
+
+
+def _csv_lines(path: Path) -> Iterator[str]:
+    with open(path, "rb") as handle:
+        for line in handle:
+            yield _decode(line)
+
+
+def header_row(path: Path) -> list[str]:
+    """The first non-blank row of a CSV or the first sheet of an XLSX, stripped; [] when none."""
+    for number, cells in _raw_rows(path):
+        if isinstance(cells, list) and any(c.strip() for c in cells):
+            return [c.strip() for c in cells]
+    return []
+
+
+def _raw_rows(path: Path, sheet: str | None = None) -> Iterator[tuple[int, list[str] | str]]:
+    """(row number, cells) per row, or (row number, error text) for a row that cannot be parsed."""
+    if path.suffix.lower() == ".xlsx":
+        yield from _xlsx_rows(path, sheet)
+        return
+    reader = csv.reader(_csv_lines(path))
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, f"cannot read the row ({exc}); a real extract's line is far shorter"
+            continue
+        yield reader.line_num, cells
+
+
+def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list]]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise Refused(f"{path.name}: not a readable XLSX workbook ({exc})") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise Refused(f"{path.name}: no sheet named {sheet!r} (sheets: {', '.join(book.sheetnames)})")
+        ws = book[sheet] if sheet else book.worksheets[0]
+        for number, cells in enumerate(ws.iter_rows(), start=1):
+            yield number, [_xlsx_text(c) for c in cells]
+    finally:
+        book.close()
+
+
+class Formula(str):
+    """An XLSX cell that holds a formula rather than a value."""
+
+
+def _xlsx_text(cell) -> str:
+    value = cell.value
+    if value is None:
+        return ""
+    if cell.data_type == "f":
+        return Formula(str(value))
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value) if value != int(value) else str(int(value))
+    return str(value)
+
+
+def data_rows(path: Path, required: dict[str, tuple[str, ...]], optional: dict[str, tuple[str, ...]] = {},
+              sheet: str | None = None) -> Iterator[Row | Rejection]:
+    """Rows keyed by field name (not header text). Refuses the file when a required column is missing,
+    or when it has no header. Blank rows are skipped."""
+    rows = _raw_rows(path, sheet)
+    columns: dict[str, int] | None = None
+    for number, cells in rows:
+        if isinstance(cells, str):
+            if columns is None:
+                raise Refused(f"{path.name}:{number}: {cells}")
+            yield Rejection(path.name, number, cells)
+            continue
+        if not any(str(c).strip() for c in cells):
+            continue
+        if columns is None:
+            columns = _columns(path, number, [str(c).strip() for c in cells], required, optional)
+            continue
+        values = {field: (cells[i] if i < len(cells) else "") for field, i in columns.items()}
+        formulas = tuple(f for f, v in values.items() if isinstance(v, Formula))
+        yield Row(number, {f: str(v).strip() for f, v in values.items()}, formulas)
+    if columns is None:
+        raise Refused(f"{path.name}: the file is empty")
+
+
+def _columns(path, number, headers, required, optional) -> dict[str, int]:
+    lowered = [h.lower() for h in headers]
+    found, missing = {}, []
+    for field, names in {**required, **optional}.items():
+        index = next((lowered.index(n.lower()) for n in names if n.lower() in lowered), None)
+        if index is not None:
+            found[field] = index
+        elif field in required:
+            missing.append(names[0])
+    if missing:
+        raise Refused(f"{path.name}:{number}: missing required column(s): {', '.join(missing)} "
+                      f"(found: {', '.join(h for h in headers if h)})")
+    return found
+
+
+_MONEY = re.compile(r"^(-)?\(?(-)?£?\s*([0-9][0-9,]*)(?:\.([0-9]{1,2}))?\)?(-)?$")
+
+
+def parse_money(text: str) -> Decimal:
+    """"1,234.56", "(1,234.56)" and "1,234.56-" (negative), "£12" -> Decimal to the penny.
+    ValueError for anything else, including more than two decimal places."""
+    cleaned = text.replace(" ", "").replace("\u00a3", "£")
+    match = _MONEY.match(cleaned)
+    bracketed = cleaned.startswith("(") and cleaned.endswith(")")
+    if not match or cleaned.count("(") != cleaned.count(")"):
+        raise ValueError(f"amount {text!r} is not a number")
+    whole, pence = match.group(3), match.group(4) or "0"
+    if "," in whole and not re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+", whole):
+        raise ValueError(f"amount {text!r} has misplaced thousands separators")
+    try:
+        value = Decimal(whole.replace(",", "") + "." + pence.ljust(2, "0"))
+    except InvalidOperation:
+        raise ValueError(f"amount {text!r} is not a number") from None
+    negative = bool(match.group(1) or match.group(2) or match.group(5) or bracketed)
+    return -value if negative else value
+
+
+def parse_date(text: str, formats: tuple[str, ...]) -> datetime.date:
+    for fmt in formats:
+        try:
+            return datetime.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"date {text!r} is not a date ({' or '.join(f.replace('%', '') for f in formats)})")
