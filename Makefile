@@ -7,7 +7,7 @@ DATE   ?= 2025-09-30
 MONTH  ?= 2025-09
 OUT    ?= out
 
-.PHONY: install demo check position statement test clean
+.PHONY: install demo check position statement import test clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -34,6 +34,10 @@ position: install
 
 statement: install
 	$(BIN)/s75 statement $(LEDGER) --month $(MONTH) --out $(OUT)
+
+import: install
+	@test -n "$(FILES)" || { echo 'usage: make import FILES="extract.csv ..." [LEDGER=...]'; exit 1; }
+	$(BIN)/s75 import $(FILES) --ledger $(LEDGER)
 
 test: install
 	$(BIN)/python -m pytest

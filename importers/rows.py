@@ -55,12 +55,26 @@ def _csv_lines(path: Path) -> Iterator[str]:
             yield _decode(line)
 
 
-def header_row(path: Path) -> list[str]:
-    """The first non-blank row of a CSV or the first sheet of an XLSX, stripped; [] when none."""
-    for number, cells in _raw_rows(path):
+def header_row(path: Path, sheet: str | None = None) -> list[str]:
+    """The first non-blank row of a CSV or an XLSX's sheet (default the first), stripped; [] when none."""
+    for number, cells in _raw_rows(path, sheet):
         if isinstance(cells, list) and any(c.strip() for c in cells):
             return [c.strip() for c in cells]
     return []
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The workbook's sheet names; Refused when it is not a readable workbook."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise Refused(f"{path.name}: not a readable XLSX workbook ({exc})") from None
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
 
 
 def _raw_rows(path: Path, sheet: str | None = None) -> Iterator[tuple[int, list[str] | str]]:
