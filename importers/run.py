@@ -145,7 +145,8 @@ def write_import(folder: Path, summaries: list[FileSummary], today: datetime.dat
     return target
 
 
-def print_summary(summaries: list[FileSummary], target: Path | None, file=sys.stdout) -> None:
+def print_summary(summaries: list[FileSummary], target: Path | None, file=None) -> None:
+    file = file or sys.stdout
     for s in summaries:
         print(f"{s.file}" + (f" [{s.importer}]" if s.importer else ""), file=file)
         if s.refused:
