@@ -6,8 +6,9 @@ LEDGER ?= ledger/main.beancount
 DATE   ?= 2025-09-30
 MONTH  ?= 2025-09
 OUT    ?= out
+PORT   ?= 5000
 
-.PHONY: install demo check position statement import test clean
+.PHONY: install demo check position statement import fava test clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -38,6 +39,12 @@ statement: install
 import: install
 	@test -n "$(FILES)" || { echo 'usage: make import FILES="extract.csv ..." [LEDGER=...]'; exit 1; }
 	$(BIN)/s75 import $(FILES) --ledger $(LEDGER)
+
+# Fava on this computer only (127.0.0.1). READ_ONLY=1 disables editing through Fava: use it
+# whenever anyone other than you can reach the page (see README, "Browsing in Fava").
+fava: install
+	@echo "Fava: http://127.0.0.1:$(PORT)/ (pooled budget page under Extensions)$(if $(READ_ONLY), read-only,)"
+	$(BIN)/fava --host 127.0.0.1 --port $(PORT) $(if $(READ_ONLY),--read-only,) $(LEDGER)
 
 test: install
 	$(BIN)/python -m pytest

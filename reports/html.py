@@ -37,6 +37,8 @@ def environment() -> Environment:
     return env
 
 
-def statement_html(statement: Statement, template: str = "statement/statement.html") -> str:
+def statement_html(statement: Statement, template: str = "statement/statement.html", link=None) -> str:
+    """The statement as HTML. `link(account) -> url`, when given, links figures to the entries behind
+    them (the Fava page); files are written without links."""
     return environment().get_template(template).render(s=statement, p=statement.position,
-                                                       chart=layout(statement.chart))
+                                                       chart=layout(statement.chart), link=link)

@@ -1,11 +1,15 @@
 """Load a ledger with Beancount's loader (plugins included) and format its errors as file:line."""
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from beancount import loader
+from beancount.core import data
+
+from rules.calendar import month_number, year_of
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,12 @@ def format_error(error) -> str:
     """`file:line: message`, the first line of the message only (a plugin's traceback stays out)."""
     message = str(getattr(error, "message", error)).strip()
     return f"{error_location(error)}: {message.splitlines()[0] if message else ''}"
+
+
+def latest_month_end(entries) -> datetime.date | None:
+    """The last day of the month of the latest transaction: the default month to report on."""
+    dates = [e.date for e in entries if isinstance(e, data.Transaction)]
+    if not dates:
+        return None
+    latest = max(dates)
+    return year_of(latest).month_end(month_number(latest))

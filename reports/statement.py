@@ -53,6 +53,8 @@ class Statement:
     source_totals: dict[str, Decimal]  # source -> agreed, all partners
     shares_total: Decimal  # the partners' risk shares added up
     rag: dict[str, str]  # scheme ID -> Green / Amber / Red
+    scheme_account: dict[str, str]  # scheme ID -> the account whose entries explain its spend
+    partner_account: dict[str, str]  # partner -> the account whose entries explain its contributions
     areas: tuple[AreaSubtotal, ...]
     chart: tuple[ChartPoint, ...]
 
@@ -84,7 +86,23 @@ def build_statement(position: PoolPosition, files: list[str], generated: datetim
         provenance=provenance(files), sources=tuple(sources), agreed_by_source=by_source,
         source_totals=source_totals, shares_total=sum(position.risk_share.shares.values(), ZERO),
         rag={s.scheme.scheme: rag_status(s) for s in position.schemes},
+        scheme_account={s.scheme.scheme: common_account(s.scheme.accounts) for s in position.schemes},
+        partner_account={p.partner.partner: common_account([line.account for line in p.sources])
+                         for p in position.partners},
         areas=area_subtotals(position), chart=chart_points(position))
+
+
+def common_account(accounts) -> str:
+    """The deepest account containing all of `accounts` ("" when they share no root)."""
+    parts = [a.split(":") for a in accounts]
+    if not parts:
+        return ""
+    common = []
+    for names in zip(*parts):
+        if len(set(names)) != 1:
+            break
+        common.append(names[0])
+    return ":".join(common)
 
 
 def area_subtotals(position: PoolPosition) -> tuple[AreaSubtotal, ...]:

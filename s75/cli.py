@@ -11,13 +11,10 @@ import json
 import sys
 from pathlib import Path
 
-from beancount.core import data
-
-from reports.ledger import Loaded, format_error, load_ledger
+from reports.ledger import Loaded, format_error, latest_month_end, load_ledger
 from rules.position import PositionError, build_position
 from reports.position_json import position_to_json
 from rules.position import SUSPENSE, suspense_balance
-from rules.calendar import FinancialYear, month_number, year_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,15 +66,6 @@ def _check(args) -> int:
         print(f"warning: {SUSPENSE} holds {held:,.2f}: imported lines whose cost centre is not in "
               "mapping.csv; map them to schemes (the year cannot be closed until it is nil)", file=sys.stderr)
     return 0
-
-
-def latest_month_end(entries) -> datetime.date | None:
-    """The last day of the month of the latest transaction."""
-    dates = [e.date for e in entries if isinstance(e, data.Transaction)]
-    if not dates:
-        return None
-    latest = max(dates)
-    return FinancialYear(year_of(latest).start_year).month_end(month_number(latest))
 
 
 def _position(args) -> int:

@@ -1,0 +1,112 @@
+"""Fava extension: the pooled-budget page, with downloads of the month's statement.
+
+Registered in a ledger with `custom "fava-extension" "reports.fava_pool"`. The page lays out the
+same Statement model as `s75 statement` (reports.statement), for a month chosen on the page
+(default: the latest month with transactions), with each scheme and partner figure linked to
+Fava's account view for the pool's financial year. The downloads call the same function as the
+command (reports.publish.render_statement), so their files are byte-identical. A ledger with
+errors still opens: the page lists the errors instead of the statement.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fava.application import url_for
+from fava.ext import FavaExtensionBase, extension_endpoint
+from flask import abort, request, send_file
+from markupsafe import Markup
+
+from reports.html import statement_html
+from reports.ledger import Loaded, format_error, latest_month_end
+from reports.publish import month_end, render_statement
+from reports.statement import build_statement
+from rules.position import PositionError, build_position
+from rules.reader import read_agreement
+
+TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "html": "text/html; charset=utf-8"}
+
+
+class PoolBudget(FavaExtensionBase):
+    """The pooled budget: Finance - Summary and Schemes, risk share, tranches, metrics, chart."""
+
+    report_title = "Pooled budget"
+
+    def after_load_file(self) -> None:
+        self._pages: dict[str, tuple[str, str]] = {}
+
+    def _loaded(self) -> Loaded:
+        ledger = self.ledger
+        return Loaded(Path(ledger.beancount_file_path), ledger.all_entries, ledger.errors, ledger.options)
+
+    def errors(self) -> list[str]:
+        return [format_error(e) for e in self.ledger.errors]
+
+    def months(self) -> list[tuple[str, str]]:
+        """(value, label) for each month of the pool's years up to the latest with transactions."""
+        agreement, _ = read_agreement(self.ledger.all_entries)
+        latest = latest_month_end(self.ledger.all_entries)
+        out = []
+        for year in agreement.years():
+            for month in range(1, 13):
+                end = year.month_end(month)
+                if latest is None or end <= latest:
+                    out.append((f"{end:%Y-%m}", f"{year.label} Month {month} ({end:%b %Y})"))
+        return out
+
+    def month(self) -> str:
+        """The month asked for (?month=YYYY-MM), else the latest with transactions."""
+        asked = request.args.get("month", "")
+        if asked:
+            return asked
+        latest = latest_month_end(self.ledger.all_entries)
+        return f"{latest:%Y-%m}" if latest else ""
+
+    def page(self, month: str) -> tuple[str, str]:
+        """(statement HTML, message): the month's statement, or why there is none."""
+        if not hasattr(self, "_pages"):
+            self.after_load_file()
+        if month not in self._pages:
+            self._pages[month] = self._build(month)
+        return self._pages[month]
+
+    def _build(self, month: str) -> tuple[str, str]:
+        try:
+            as_of = month_end(month)
+            position = build_position(self.ledger.all_entries, as_of)
+        except (ValueError, PositionError) as exc:
+            return "", str(exc)
+        statement = build_statement(position, self.ledger.options.get("include", []), datetime.date.today())
+        fy = f"FY{position.year.start_year}"
+        html = statement_html(statement, "statement/fava_page.html",
+                              link=lambda account: url_for("account", name=account, time=fy))
+        return html, ""
+
+    def download_url(self, kind: str, month: str) -> str:
+        """The endpoint URL for a download (Flask's url_for cannot take a value named "endpoint")."""
+        return f"{url_for('extension_report', extension_name=self.name)}download_{kind}?{urlencode({'month': month})}"
+
+    def page_markup(self, month: str) -> Markup:
+        return Markup(self.page(month)[0])  # built by our autoescaping templates
+
+    @extension_endpoint("download_xlsx")
+    def download_xlsx(self):
+        return self._download("xlsx")
+
+    @extension_endpoint("download_html")
+    def download_html(self):
+        return self._download("html")
+
+    def _download(self, kind: str):
+        if self.ledger.errors:
+            return abort(409, "The ledger has errors; correct them before downloading the statement.")
+        try:
+            files = render_statement(self._loaded(), month_end(request.args.get("month", "")),
+                                     datetime.date.today())
+        except (ValueError, PositionError) as exc:
+            return abort(400, str(exc))
+        name, content = next((n, c) for n, c in files.items() if n.endswith(f".{kind}"))
+        return send_file(io.BytesIO(content), mimetype=TYPES[kind], as_attachment=True, download_name=name)
