@@ -8,7 +8,7 @@ MONTH  ?= 2025-09
 OUT    ?= out
 PORT   ?= 5000
 
-.PHONY: install demo check position statement import fava test clean
+.PHONY: install demo check position statement import fava bench test clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -45,6 +45,12 @@ import: install
 fava: install
 	@echo "Fava: http://127.0.0.1:$(PORT)/ (pooled budget page under Extensions)$(if $(READ_ONLY), read-only,)"
 	$(BIN)/fava --host 127.0.0.1 --port $(PORT) $(if $(READ_ONLY),--read-only,) $(LEDGER)
+
+# County scale: 250,000 and 500,000 transactions, each stage against bare bean-check (takes a while).
+SIZES ?= 250000 500000
+RUNS  ?= 3
+bench: install
+	$(BIN)/python -m bench.run --sizes $(SIZES) --runs $(RUNS)
 
 test: install
 	$(BIN)/python -m pytest

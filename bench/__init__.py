@@ -1,0 +1,1 @@
+"""Benchmark: a synthetic county-scale pool and the timing of every stage against bare bean-check."""

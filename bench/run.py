@@ -1,0 +1,143 @@
+"""`make bench`: every stage at county scale as a ratio of bare bean-check on the same ledger.
+
+    python -m bench.run [--sizes 250000 500000] [--runs 3] [--data bench/data] [--results bench/RESULTS.md]
+
+For each size it generates the synthetic pool (bench.generate), then runs each stage RUNS times as
+its own process, with Beancount's load cache off, and takes the median wall time and the peak
+memory (maximum resident set, from the kernel's accounting of that process):
+  bare       bean-check on the ledger without the project's plugins (the floor)
+  check      s75 check (the project's plugins)
+  statement  s75 statement for Month 12 (March)
+  import     s75 import of the GL extract into the ledger without spend, against
+  check-imported  bean-check of the ledger the import produced
+  fava       the Fava page rendered after load (bench.fava_render; seconds, target under 1)
+It prints the table and writes it to the results file, between the markers, keeping the notes
+written around them.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.generate import generate
+
+BIN = Path(sys.executable).parent
+BEGIN, END = "<!-- results: begin -->", "<!-- results: end -->"
+TARGETS = {"check": 1.10, "statement": 1.25, "import": 1.0}  # ratio targets; memory 1.2; growth 2.1
+
+
+def run_stage(command: list[str], runs: int, prepare=None) -> dict:
+    """Median seconds and peak MB of `runs` runs; `prepare()` runs untimed before each."""
+    seconds, peaks, outputs = [], [], []
+    for _ in range(runs):
+        if prepare is not None:
+            prepare()
+        before = time.perf_counter()
+        process = subprocess.Popen(command, env=dict(os.environ, BEANCOUNT_DISABLE_LOAD_CACHE="1"),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = process.stdout.read()
+        err = process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds.append(time.perf_counter() - before)
+        peaks.append(usage.ru_maxrss / 1024)
+        outputs.append(out.decode())
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{err.decode()[-3000:]}")
+    return {"seconds": statistics.median(seconds), "peak_mb": max(peaks), "outputs": outputs}
+
+
+def bench_size(size: int, runs: int, data: Path) -> dict:
+    folder = data / f"n{size}"
+    shutil.rmtree(folder, ignore_errors=True)
+    generate(folder, size)
+    results = {}
+    results["bare"] = run_stage([str(BIN / "bean-check"), str(folder / "bare.beancount")], runs)
+    results["check"] = run_stage([str(BIN / "s75"), "check", str(folder / "main.beancount")], runs)
+    out = folder / "statement"
+    results["statement"] = run_stage([str(BIN / "s75"), "statement", str(folder / "main.beancount"),
+                                      "--month", "2026-03", "--out", str(out)], runs)
+    target = folder / "imported"
+
+    def fresh():  # the ledger without spend, as generated (its includes point one folder up)
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(folder / "empty", target)
+
+    results["import"] = run_stage([str(BIN / "s75"), "import", str(folder / "extract.csv"), "--ledger",
+                                   str(target / "main.beancount")], runs, prepare=fresh)
+    results["check-imported"] = run_stage([str(BIN / "bean-check"), str(target / "main.beancount")], runs)
+    fava = run_stage([str(BIN / "python"), "-m", "bench.fava_render", str(folder / "main.beancount"), "3"], runs)
+    fava["page_seconds"] = statistics.median(float(o.strip()) for o in fava["outputs"])
+    results["fava"] = fava
+    return results
+
+
+def table(all_results: dict[int, dict]) -> str:
+    sizes = sorted(all_results)
+    lines = ["| stage | " + " | ".join(f"{s:,} txns: seconds | ratio | peak MB | mem ratio" for s in sizes) + " |",
+             "|---|" + "---:|" * (4 * len(sizes))]
+    for stage in ("bare", "check", "statement", "import", "check-imported", "fava"):
+        cells = []
+        for size in sizes:
+            r = all_results[size]
+            base = r["check-imported"] if stage == "import" else r["bare"]
+            cells += [f"{r[stage]['seconds']:.2f}", f"{r[stage]['seconds'] / base['seconds']:.3f}",
+                      f"{r[stage]['peak_mb']:.0f}", f"{r[stage]['peak_mb'] / base['peak_mb']:.3f}"]
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("Ratios are against bare `bean-check` on the same ledger, except import, which is against "
+                 "`bean-check` of the ledger it produced (check-imported).")
+    page = "; ".join(f"{s:,}: {all_results[s]['fava']['page_seconds']:.3f} s" for s in sizes)
+    lines.append(f"Fava page render after load (median, first request after each load): {page}.")
+    if len(sizes) >= 2:
+        small, large = sizes[0], sizes[-1]
+        growth = ", ".join(f"{stage} {all_results[large][stage]['seconds'] / all_results[small][stage]['seconds']:.2f}"
+                           for stage in ("bare", "check", "statement", "import", "check-imported", "fava"))
+        page_growth = all_results[large]["fava"]["page_seconds"] / all_results[small]["fava"]["page_seconds"]
+        lines.append(f"Growth {large:,}/{small:,} (seconds): {growth}; Fava page {page_growth:.2f}.")
+    return "\n".join(lines)
+
+
+def header(runs: int) -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "rules", "reports", "importers", "s75", "bench"],
+                           capture_output=True, text=True).stdout.strip()
+    return (f"Run {datetime.datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}; code at {commit or 'unknown'}"
+            f"{' with uncommitted changes' if dirty else ''}; median of {runs} runs each.")
+
+
+def write_results(path: Path, text: str) -> None:
+    old = path.read_text() if path.exists() else f"# Benchmark results\n\n{BEGIN}\n{END}\n"
+    before, rest = old.split(BEGIN, 1) if BEGIN in old else (old + "\n", END)
+    after = rest.split(END, 1)[1] if END in rest else ""
+    path.write_text(f"{before}{BEGIN}\n{text}\n{END}{after}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="bench")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[250000, 500000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=Path("bench/data"))
+    parser.add_argument("--results", type=Path, default=Path("bench/RESULTS.md"))
+    args = parser.parse_args(argv)
+    results = {}
+    for size in args.sizes:
+        print(f"benchmarking {size:,} transactions...", file=sys.stderr, flush=True)
+        results[size] = bench_size(size, args.runs, args.data)
+    text = header(args.runs) + "\n\n" + table(results)
+    print(text)
+    write_results(args.results, text)
+    print(f"\nwrote {args.results}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
