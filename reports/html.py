@@ -6,6 +6,7 @@ and includes one partial per tab. Autoescaping is on: everything from the ledger
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -30,7 +31,9 @@ def long_date(value) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+@lru_cache(maxsize=1)
 def environment() -> Environment:
+    """One Jinja environment per process: templates are compiled once, not on every render."""
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(money=money, percent=percent, long_date=long_date)

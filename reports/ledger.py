@@ -45,9 +45,9 @@ def format_error(error) -> str:
 
 
 def latest_month_end(entries) -> datetime.date | None:
-    """The last day of the month of the latest transaction: the default month to report on."""
-    dates = [e.date for e in entries if isinstance(e, data.Transaction)]
-    if not dates:
-        return None
-    latest = max(dates)
-    return year_of(latest).month_end(month_number(latest))
+    """The last day of the month of the latest transaction written by people (not by the rules):
+    the default month to report on. Entries are in date order, so this reads from the end."""
+    for entry in reversed(entries):
+        if isinstance(entry, data.Transaction) and "rule" not in entry.meta:
+            return year_of(entry.date).month_end(month_number(entry.date))
+    return None

@@ -13,8 +13,8 @@ Conventions (docs/ledger.md, "The position"):
 """
 from __future__ import annotations
 
+import bisect
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -141,7 +141,9 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         known = ", ".join(y.label for y in agreement.years()) or "none"
         raise PositionError(f"{as_of} is in {year.label}, which is not one of the pool's years ({known})")
 
-    monthly = monthly_sums(entries, year, as_of)
+    counted = {c.account for c in agreement.contributions} | {CARRIED_IN}
+    monthly = monthly_sums(entries, year, as_of,
+                           lambda account: account in counted or any(s.owns(account) for s in agreement.schemes))
     partners = _partners(agreement, year, monthly)
     schemes = tuple(_scheme(agreement, s, year, as_of, monthly) for s in agreement.schemes
                     if agreement.budget(year, s.scheme, as_of) is not None)
@@ -209,18 +211,43 @@ def budget_profile(agreement: Agreement, scheme_id: str, year: FinancialYear,
     return tuple(profile)
 
 
-def monthly_sums(entries, year: FinancialYear, as_of: datetime.date) -> dict[str, list[Decimal]]:
-    """Per account, the sum of its postings in each month of `year` up to `as_of` (April first)."""
-    sums: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO] * 12)
+def monthly_sums(entries, year: FinancialYear, as_of: datetime.date, wanted) -> dict[str, list[Decimal]]:
+    """Per account for which `wanted(account)` is true, the sum of its postings in each month of
+    `year` up to `as_of` (April first). The one pass over the books behind the position. Entries
+    are in date order (as the loader gives them), so only the year's slice is read; other accounts
+    (the cash side of every payment) are skipped, with the answer per account cached."""
+    sums: dict[str, list[Decimal]] = {}
+    keep: dict[str, bool] = {}
     end = min(as_of, year.end)
-    for entry in entries:
-        if not isinstance(entry, data.Transaction) or not year.start <= entry.date <= end:
+    first = bisect.bisect_left(entries, year.start, key=_date)
+    last = bisect.bisect_right(entries, end, key=_date)
+    transaction = data.Transaction
+    for index in range(first, last):
+        entry = entries[index]
+        if type(entry) is not transaction:
             continue
-        month = (entry.date.month - 4) % 12
+        month = None
         for posting in entry.postings:
-            if posting.units is not None and posting.units.number is not None:
-                sums[posting.account][month] += posting.units.number
+            account = posting.account
+            wanted_here = keep.get(account)
+            if wanted_here is None:
+                wanted_here = keep[account] = bool(wanted(account))
+            if not wanted_here:
+                continue
+            number = posting.units.number if posting.units is not None else None
+            if number is None:
+                continue
+            if month is None:
+                month = (entry.date.month - 4) % 12
+            row = sums.get(account)
+            if row is None:
+                row = sums[account] = [ZERO] * 12
+            row[month] += number
     return sums
+
+
+def _date(entry) -> datetime.date:
+    return entry.date
 
 
 def _partners(agreement: Agreement, year: FinancialYear, monthly) -> tuple[PartnerPosition, ...]:

@@ -37,6 +37,16 @@ class PoolBudget(FavaExtensionBase):
 
     def after_load_file(self) -> None:
         self._pages: dict[str, tuple[str, str]] = {}
+        self._agreement = None
+
+    def agreement(self):
+        """The agreement, read once per load from the ledger's custom directives only."""
+        if getattr(self, "_agreement", None) is None:
+            self._agreement, _ = read_agreement(self.ledger.all_entries_by_type.Custom)
+        return self._agreement
+
+    def _transactions(self):
+        return self.ledger.all_entries_by_type.Transaction
 
     def _loaded(self) -> Loaded:
         ledger = self.ledger
@@ -47,10 +57,9 @@ class PoolBudget(FavaExtensionBase):
 
     def months(self) -> list[tuple[str, str]]:
         """(value, label) for each month of the pool's years up to the latest with transactions."""
-        agreement, _ = read_agreement(self.ledger.all_entries)
-        latest = latest_month_end(self.ledger.all_entries)
+        latest = latest_month_end(self._transactions())
         out = []
-        for year in agreement.years():
+        for year in self.agreement().years():
             for month in range(1, 13):
                 end = year.month_end(month)
                 if latest is None or end <= latest:
@@ -62,7 +71,7 @@ class PoolBudget(FavaExtensionBase):
         asked = request.args.get("month", "")
         if asked:
             return asked
-        latest = latest_month_end(self.ledger.all_entries)
+        latest = latest_month_end(self._transactions())
         return f"{latest:%Y-%m}" if latest else ""
 
     def page(self, month: str) -> tuple[str, str]:
@@ -76,7 +85,7 @@ class PoolBudget(FavaExtensionBase):
     def _build(self, month: str) -> tuple[str, str]:
         try:
             as_of = month_end(month)
-            position = build_position(self.ledger.all_entries, as_of)
+            position = build_position(self._transactions(), as_of, self.agreement())
         except (ValueError, PositionError) as exc:
             return "", str(exc)
         statement = build_statement(position, self.ledger.options.get("include", []), datetime.date.today())
