@@ -21,12 +21,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-import beangulp
 from beancount.core import data
 from beancount.core.amount import Amount
 
+from importers.base import FileTotals, Line, RowImporter, reference_keys
 from importers.mapping import SUSPENSE, Mapping
-from importers.rows import Refused, Rejection, Row, data_rows, header_row, parse_date, parse_money
+from importers.rows import Rejection, Row, data_rows, parse_date, parse_money
 
 CURRENCY = "GBP"
 TOTAL_WORDS = ("total", "grand total", "control total")
@@ -42,54 +42,13 @@ class Layout:
     spend_sign: int = 1  # +1: spend is positive in the extract; -1: spend is negative (credit convention)
 
 
-@dataclass(frozen=True)
-class Line:
-    """One row read successfully: the entry it becomes, the key that tells it from a repeat (the
-    transaction reference for money; the directive's identity for plans and metrics), its amount
-    where it has one, and whether it went to suspense."""
-
-    number: int
-    entry: data.Directive
-    key: tuple
-    amount: Decimal | None = None
-    suspense: bool = False
-
-
-def reference_keys(entries) -> set[tuple]:
-    """Keys of the transactions already in a ledger: their `ref:` metadata."""
-    return {("ref", e.meta["ref"]) for e in entries if isinstance(e, data.Transaction) and "ref" in e.meta}
-
-
-@dataclass
-class FileTotals:
-    """Running figures for the import summary."""
-
-    control_total: Decimal | None = None  # from a trailing total row, when the file has one
-    lines_total: Decimal = Decimal("0.00")  # sum of every readable amount
-
-
-class LedgerExtract(beangulp.Importer):
+class LedgerExtract(RowImporter):
     """Importer for one extract layout. `mapping` sends cost centres to scheme accounts."""
 
     def __init__(self, layout: Layout, mapping: Mapping, cash_account: str = "Assets:Pool:Cash"):
-        self.layout, self.mapping, self.cash_account = layout, mapping, cash_account
-
-    @property
-    def name(self) -> str:
-        return f"s75.{self.layout.system}"
-
-    def identify(self, filepath: str) -> bool:
-        path = Path(filepath)
-        if path.suffix.lower() not in (".csv", ".xlsx"):
-            return False
-        try:
-            headers = {h.lower() for h in header_row(path)}
-        except Refused:
-            return False
-        return all(any(n.lower() in headers for n in names) for names in self.layout.columns.values())
-
-    def account(self, filepath: str) -> str:
-        return self.cash_account
+        super().__init__(cash_account)
+        self.layout, self.mapping = layout, mapping
+        self.kind, self.title, self.columns = layout.system, layout.title, layout.columns
 
     def existing_keys(self, entries) -> set[tuple]:
         return reference_keys(entries)
@@ -116,16 +75,6 @@ class LedgerExtract(beangulp.Importer):
             yield self._line(path, row, totals)
         if pending_total is not None:
             totals.control_total = pending_total[1]
-
-    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
-        """beangulp's entry point: all the file's lines, or an error naming every bad row."""
-        lines, rejected = [], []
-        for item in self.read(filepath):
-            (rejected if isinstance(item, Rejection) else lines).append(item)
-        if rejected:
-            raise Refused("; ".join(str(r) for r in rejected[:20]) +
-                          (f"; and {len(rejected) - 20} more" if len(rejected) > 20 else ""))
-        return [line.entry for line in lines]
 
     def _total_row(self, row: Row) -> Decimal | None:
         """A trailing total row: no reference and no date, a 'total' label, and an amount."""

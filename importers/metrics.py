@@ -26,12 +26,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-import beangulp
 from beancount.core import data
 from beancount.parser.grammar import ValueType
 
-from importers.gl import FileTotals, Line
-from importers.receipts import DATE_FORMATS, identifies, lookup, refuse_rejected
+from importers.base import FileTotals, Line, RowImporter, lookup
+from importers.receipts import DATE_FORMATS
 from importers.rows import Rejection, Row, data_rows, parse_date
 from rules.agreement import Agreement
 from rules.calendar import parse_period
@@ -63,27 +62,20 @@ def actual_key(metric: str, period: str, value: Decimal) -> tuple:
     return ("metric-actual", metric, period, value_key(value))
 
 
-class MetricsImporter(beangulp.Importer):
+class MetricsImporter(RowImporter):
     """Metric actuals as s75-metric-actual directives, checked against the agreement's metrics."""
 
+    kind = "metrics"
+    columns = COLUMNS
     title = "Metric actuals (Metric, Period, Value)"
 
     def __init__(self, agreement: Agreement, cash_account: str = "Assets:Pool:Cash"):
-        self.agreement, self.cash_account = agreement, cash_account
+        super().__init__(cash_account)
+        self.agreement = agreement
 
-    @property
-    def name(self) -> str:
-        return "s75.metrics"
 
-    def identify(self, filepath: str) -> bool:
-        return identifies(filepath, COLUMNS)
 
-    def account(self, filepath: str) -> str:
-        return self.cash_account
 
-    def filename(self, filepath: str) -> str:
-        name = Path(filepath).name
-        return name if name.lower().startswith("metrics") else f"metrics-{name}"
 
     def existing_keys(self, entries) -> set[tuple]:
         """Keys of the actuals already in a ledger."""
@@ -101,15 +93,6 @@ class MetricsImporter(beangulp.Importer):
         for row in data_rows(path, COLUMNS, OPTIONAL):
             yield row if isinstance(row, Rejection) else self._line(path, row)
 
-    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
-        """beangulp's entry point: the file's actuals (less those the ledger already has), or Refused
-        naming every bad row."""
-        lines, rejected = [], []
-        for item in self.read(filepath):
-            (rejected if isinstance(item, Rejection) else lines).append(item)
-        refuse_rejected(rejected)
-        known = self.existing_keys(existing or [])
-        return [line.entry for line in lines if line.key not in known]
 
     def _line(self, path: Path, row: Row) -> Line | Rejection:
         v = row.values

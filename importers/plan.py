@@ -39,13 +39,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-import beangulp
 from beancount.core import account as account_lib
 from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
-from importers.gl import CURRENCY, FileTotals, Line
+from importers.base import FileTotals, Line, RowImporter, refuse_rejected
+from importers.gl import CURRENCY
 from importers.plan_sheets import (CONTRIBUTION_COLUMNS, CONTRIBUTIONS, SCHEMES, ContributionRow, SchemeRow,
                                    check_totals, find_sheet, read_contributions, read_schemes)
 from importers.rows import Refused, header_row, sheet_names
@@ -53,17 +53,15 @@ from rules.agreement import Agreement
 from rules.entries import custom
 
 
-class PlanImporter(beangulp.Importer):
+class PlanImporter(RowImporter):
     """The plan workbook into s75-contribution, s75-scheme (with opens) and s75-budget directives."""
 
+    kind = "plan"
     title = "Plan workbook (sheets Contributions and Schemes)"
 
     def __init__(self, agreement: Agreement, cash_account: str = "Assets:Pool:Cash"):
-        self.agreement, self.cash_account = agreement, cash_account
-
-    @property
-    def name(self) -> str:
-        return "s75.plan"
+        super().__init__(cash_account)
+        self.agreement = agreement
 
     def identify(self, filepath: str) -> bool:
         """An XLSX with a Contributions sheet headed like the plan's. (A plan workbook that lacks its
@@ -77,13 +75,6 @@ class PlanImporter(beangulp.Importer):
         except Refused:
             return False
         return all(any(n.lower() in headers for n in names) for names in CONTRIBUTION_COLUMNS.values())
-
-    def account(self, filepath: str) -> str:
-        return self.cash_account
-
-    def filename(self, filepath: str) -> str:
-        name = Path(filepath).name
-        return name if name.lower().startswith("plan") else f"plan-{name}"
 
     def existing_keys(self, entries) -> set[tuple]:
         """The keys of the plan's directives and the accounts already in a ledger."""
@@ -118,16 +109,9 @@ class PlanImporter(beangulp.Importer):
         schemes = read_schemes(self.agreement, path, find_sheet(path, names, SCHEMES), problems)
         if not problems:
             problems.extend(check_totals(self.agreement, path, contributions, schemes))
-        if problems:
-            raise Refused("; ".join(problems[:20]) + (f"; and {len(problems) - 20} more" if len(problems) > 20 else ""))
+        refuse_rejected(problems)
         yield from self._contribution_lines(path, contributions)
         yield from self._scheme_lines(path, schemes)
-
-    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
-        """beangulp's entry point: the plan's directives (less those the ledger already has), or
-        Refused with every problem."""
-        known = self.existing_keys(existing or [])
-        return [line.entry for line in self.read(filepath) if line.key not in known]
 
     def sort(self, entries: data.Entries, reverse: bool = False) -> None:
         """By date, opens first, otherwise in workbook order (both sheets' row numbers are line

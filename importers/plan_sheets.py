@@ -14,7 +14,7 @@ from beancount.core import account as account_lib
 from beancount.core.amount import Amount
 
 from importers.gl import CURRENCY
-from importers.receipts import lookup
+from importers.base import lookup
 from importers.rows import Refused, Rejection, Row, data_rows, parse_money
 from rules.agreement import AREAS, JOINT, Agreement, parse_split
 from rules.calendar import FinancialYear, parse_year

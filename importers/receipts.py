@@ -23,12 +23,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-import beangulp
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from importers.gl import CURRENCY, FileTotals, Line, reference_keys
-from importers.rows import Refused, Rejection, Row, data_rows, header_row, parse_date, parse_money
+from importers.base import FileTotals, Line, RowImporter, lookup, reference_keys
+from importers.gl import CURRENCY
+from importers.rows import Rejection, Row, data_rows, parse_date, parse_money
 from rules.agreement import Agreement
 from rules.calendar import year_of
 
@@ -38,54 +38,23 @@ OPTIONAL = {"narration": ("Narration", "Description")}
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 
 
-def refuse_rejected(rejected: list) -> None:
-    """Raise Refused naming the rejected rows (the first twenty), if there are any."""
-    if rejected:
-        raise Refused("; ".join(str(r) for r in rejected[:20]) +
-                      (f"; and {len(rejected) - 20} more" if len(rejected) > 20 else ""))
 
 
-def identifies(filepath: str, columns: dict[str, tuple[str, ...]]) -> bool:
-    """A CSV or XLSX whose header row has every required column."""
-    path = Path(filepath)
-    if path.suffix.lower() not in (".csv", ".xlsx"):
-        return False
-    try:
-        headers = {h.lower() for h in header_row(path)}
-    except Refused:
-        return False
-    return all(any(n.lower() in headers for n in names) for names in columns.values())
 
-
-def lookup(names, text: str) -> str | None:
-    """The declared name matching `text` exactly, else the only one matching it ignoring case."""
-    if text in names:
-        return text
-    matches = [n for n in names if n.lower() == text.lower()]
-    return matches[0] if len(matches) == 1 else None
-
-
-class ReceiptsImporter(beangulp.Importer):
+class ReceiptsImporter(RowImporter):
     """Contribution receipts into the pool, checked against the agreement's contributions."""
 
+    kind = "receipts"
+    columns = COLUMNS
     title = "Contribution receipts (Date, Partner, Source, Amount, Reference)"
 
     def __init__(self, agreement: Agreement, cash_account: str = "Assets:Pool:Cash"):
-        self.agreement, self.cash_account = agreement, cash_account
+        super().__init__(cash_account)
+        self.agreement = agreement
 
-    @property
-    def name(self) -> str:
-        return "s75.receipts"
 
-    def identify(self, filepath: str) -> bool:
-        return identifies(filepath, COLUMNS)
 
-    def account(self, filepath: str) -> str:
-        return self.cash_account
 
-    def filename(self, filepath: str) -> str:
-        name = Path(filepath).name
-        return name if name.lower().startswith("receipts") else f"receipts-{name}"
 
     def existing_keys(self, entries) -> set[tuple]:
         return reference_keys(entries)
@@ -97,15 +66,6 @@ class ReceiptsImporter(beangulp.Importer):
         for row in data_rows(path, COLUMNS, OPTIONAL):
             yield row if isinstance(row, Rejection) else self._line(path, row, totals)
 
-    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
-        """beangulp's entry point: the file's receipts (less any whose reference the ledger already
-        has), or Refused naming every bad row."""
-        lines, rejected = [], []
-        for item in self.read(filepath):
-            (rejected if isinstance(item, Rejection) else lines).append(item)
-        refuse_rejected(rejected)
-        known = self.existing_keys(existing or [])
-        return [line.entry for line in lines if line.key not in known]
 
     def _line(self, path: Path, row: Row, totals: FileTotals) -> Line | Rejection:
         v = row.values

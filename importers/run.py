@@ -18,7 +18,7 @@ from pathlib import Path
 
 from beancount.parser import printer
 
-from importers.gl import FileTotals, Line
+from importers.base import FileTotals, Line
 from importers.rows import Refused, Rejection
 
 ZERO = Decimal("0.00")

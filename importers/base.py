@@ -1,0 +1,110 @@
+"""What every importer here shares, on beangulp's Importer: recognising a file by its columns,
+the cash account, the rows read as `Line`s (with the key that tells a line from a repeat), and
+beangulp's `extract` as all-or-nothing: every entry of the file, or `Refused` naming each bad row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
+
+import beangulp
+from beancount.core import data
+
+from importers.rows import Refused, Rejection, header_row
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row read successfully: the entry it becomes, the key that tells it from a repeat (the
+    transaction reference for money; the directive's identity for plans and metrics), its amount
+    where it has one, and whether it went to suspense."""
+
+    number: int
+    entry: data.Directive
+    key: tuple
+    amount: Decimal | None = None
+    suspense: bool = False
+
+
+@dataclass
+class FileTotals:
+    """Running figures for the import summary."""
+
+    control_total: Decimal | None = None  # from a trailing total row, when the file has one
+    lines_total: Decimal = Decimal("0.00")  # sum of every readable amount
+
+
+def reference_keys(entries) -> set[tuple]:
+    """Keys of the transactions already in a ledger: their `ref:` metadata."""
+    return {("ref", e.meta["ref"]) for e in entries if isinstance(e, data.Transaction) and "ref" in e.meta}
+
+
+def has_columns(filepath: str, columns: dict[str, tuple[str, ...]]) -> bool:
+    """A CSV or XLSX whose header row has every required column."""
+    path = Path(filepath)
+    if path.suffix.lower() not in (".csv", ".xlsx"):
+        return False
+    try:
+        headers = {h.lower() for h in header_row(path)}
+    except Refused:
+        return False
+    return all(any(n.lower() in headers for n in names) for names in columns.values())
+
+
+def refuse_rejected(rejected: list) -> None:
+    """Raise Refused naming the rejected rows (the first twenty), if there are any."""
+    if rejected:
+        raise Refused("; ".join(str(r) for r in rejected[:20]) +
+                      (f"; and {len(rejected) - 20} more" if len(rejected) > 20 else ""))
+
+
+def lookup(names, text: str) -> str | None:
+    """The declared name matching `text` exactly, else the only one matching it ignoring case."""
+    if text in names:
+        return text
+    matches = [n for n in names if n.lower() == text.lower()]
+    return matches[0] if len(matches) == 1 else None
+
+
+class RowImporter(beangulp.Importer):
+    """Base of the importers: subclasses set `kind`, `title` and `columns` and give `read` and
+    `existing_keys`."""
+
+    kind = ""
+    title = ""
+    columns: dict[str, tuple[str, ...]] = {}
+
+    def __init__(self, cash_account: str = "Assets:Pool:Cash"):
+        self.cash_account = cash_account
+
+    @property
+    def name(self) -> str:
+        return f"s75.{self.kind}"
+
+    def identify(self, filepath: str) -> bool:
+        return has_columns(filepath, self.columns)
+
+    def account(self, filepath: str) -> str:
+        return self.cash_account
+
+    def filename(self, filepath: str) -> str:
+        name = Path(filepath).name
+        return name if name.lower().startswith(self.kind) else f"{self.kind}-{name}"
+
+    def existing_keys(self, entries) -> set[tuple]:
+        raise NotImplementedError
+
+    def read(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line | Rejection]:
+        raise NotImplementedError
+
+    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
+        """beangulp's entry point: the file's entries less those the ledger already has, or Refused
+        naming every bad row (no summary is shown there, so a partial import would go unnoticed)."""
+        lines, rejected = [], []
+        for item in self.read(filepath):
+            (rejected if isinstance(item, Rejection) else lines).append(item)
+        refuse_rejected(rejected)
+        known = self.existing_keys(existing or [])
+        return [line.entry for line in lines if line.key not in known]
