@@ -2,9 +2,10 @@
 
     python -m bench.run [--sizes 250000 500000] [--runs 3] [--data bench/data] [--results bench/RESULTS.md]
 
-For each size it generates the synthetic pool (bench.generate), then runs each stage RUNS times as
-its own process, with Beancount's load cache off, and takes the median wall time and the peak
-memory (maximum resident set, from the kernel's accounting of that process):
+For each size it generates the synthetic pool (bench.generate), then runs every stage once per
+round for RUNS rounds, each as its own process with Beancount's load cache off, and takes the
+median wall and CPU time and the peak memory (maximum resident set, from the kernel's accounting
+of that process):
   bare       bean-check on the ledger without the project's plugins (the floor)
   check      s75 check (the project's plugins)
   statement  s75 statement for Month 12 (March)
@@ -34,71 +35,84 @@ BEGIN, END = "<!-- results: begin -->", "<!-- results: end -->"
 TARGETS = {"check": 1.10, "statement": 1.25, "import": 1.0}  # ratio targets; memory 1.2; growth 2.1
 
 
-def run_stage(command: list[str], runs: int, prepare=None) -> dict:
-    """Median seconds and peak MB of `runs` runs; `prepare()` runs untimed before each."""
-    seconds, peaks, outputs = [], [], []
-    for _ in range(runs):
-        if prepare is not None:
-            prepare()
-        before = time.perf_counter()
-        process = subprocess.Popen(command, env=dict(os.environ, BEANCOUNT_DISABLE_LOAD_CACHE="1"),
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out = process.stdout.read()
-        err = process.stderr.read()
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds.append(time.perf_counter() - before)
-        peaks.append(usage.ru_maxrss / 1024)
-        outputs.append(out.decode())
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{err.decode()[-3000:]}")
-    return {"seconds": statistics.median(seconds), "peak_mb": max(peaks), "outputs": outputs}
+def run_once(command: list[str]) -> dict:
+    """Wall seconds, CPU seconds (user + system), peak MB and output of one run as its own process."""
+    before = time.perf_counter()
+    process = subprocess.Popen(command, env=dict(os.environ, BEANCOUNT_DISABLE_LOAD_CACHE="1"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = process.stdout.read(), process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - before
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{err.decode()[-3000:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
+            "output": out.decode()}
 
 
 def bench_size(size: int, runs: int, data: Path) -> dict:
+    """Generate the pool, then run every stage once per round, `runs` rounds, so that whatever else
+    the machine does at a time falls on all stages alike. Medians of wall and CPU time, maximum peak."""
     folder = data / f"n{size}"
     shutil.rmtree(folder, ignore_errors=True)
     generate(folder, size)
-    results = {}
-    results["bare"] = run_stage([str(BIN / "bean-check"), str(folder / "bare.beancount")], runs)
-    results["check"] = run_stage([str(BIN / "s75"), "check", str(folder / "main.beancount")], runs)
-    out = folder / "statement"
-    results["statement"] = run_stage([str(BIN / "s75"), "statement", str(folder / "main.beancount"),
-                                      "--month", "2026-03", "--out", str(out)], runs)
     target = folder / "imported"
 
     def fresh():  # the ledger without spend, as generated (its includes point one folder up)
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(folder / "empty", target)
 
-    results["import"] = run_stage([str(BIN / "s75"), "import", str(folder / "extract.csv"), "--ledger",
-                                   str(target / "main.beancount")], runs, prepare=fresh)
-    results["check-imported"] = run_stage([str(BIN / "bean-check"), str(target / "main.beancount")], runs)
-    fava = run_stage([str(BIN / "python"), "-m", "bench.fava_render", str(folder / "main.beancount"), "3"], runs)
-    fava["page_seconds"] = statistics.median(float(o.strip()) for o in fava["outputs"])
-    results["fava"] = fava
+    stages = {
+        "bare": [str(BIN / "bean-check"), str(folder / "bare.beancount")],
+        "check": [str(BIN / "s75"), "check", str(folder / "main.beancount")],
+        "statement": [str(BIN / "s75"), "statement", str(folder / "main.beancount"), "--month", "2026-03",
+                      "--out", str(folder / "statement")],
+        "import": [str(BIN / "s75"), "import", str(folder / "extract.csv"), "--ledger", str(target / "main.beancount")],
+        "check-imported": [str(BIN / "bean-check"), str(target / "main.beancount")],
+        "fava": [str(BIN / "python"), "-m", "bench.fava_render", str(folder / "main.beancount"), "3"],
+    }
+    samples: dict[str, list[dict]] = {name: [] for name in stages}
+    for _ in range(runs):
+        for name, command in stages.items():
+            if name == "import":
+                fresh()
+            samples[name].append(run_once(command))
+    results = {}
+    for name, runs_ in samples.items():
+        results[name] = {"seconds": statistics.median(r["wall"] for r in runs_),
+                         "cpu": statistics.median(r["cpu"] for r in runs_),
+                         "peak_mb": max(r["peak_mb"] for r in runs_)}
+    renders = [r["output"].split() for r in samples["fava"]]
+    results["fava"]["page_seconds"] = statistics.median(float(page) for page, _ in renders)
+    results["fava"]["reload_seconds"] = statistics.median(float(reload) for _, reload in renders)
     return results
 
 
 def table(all_results: dict[int, dict]) -> str:
     sizes = sorted(all_results)
-    lines = ["| stage | " + " | ".join(f"{s:,} txns: seconds | ratio | peak MB | mem ratio" for s in sizes) + " |",
-             "|---|" + "---:|" * (4 * len(sizes))]
+    lines = ["| stage | " + " | ".join(f"{s:,}: wall s | CPU s | ratio wall | ratio CPU | peak MB | ratio mem"
+                                    for s in sizes) + " |",
+             "|---|" + "---:|" * (6 * len(sizes))]
     for stage in ("bare", "check", "statement", "import", "check-imported", "fava"):
         cells = []
         for size in sizes:
             r = all_results[size]
             base = r["check-imported"] if stage == "import" else r["bare"]
-            cells += [f"{r[stage]['seconds']:.2f}", f"{r[stage]['seconds'] / base['seconds']:.3f}",
+            cells += [f"{r[stage]['seconds']:.2f}", f"{r[stage]['cpu']:.2f}",
+                      f"{r[stage]['seconds'] / base['seconds']:.3f}", f"{r[stage]['cpu'] / base['cpu']:.3f}",
                       f"{r[stage]['peak_mb']:.0f}", f"{r[stage]['peak_mb'] / base['peak_mb']:.3f}"]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Ratios are against bare `bean-check` on the same ledger, except import, which is against "
-                 "`bean-check` of the ledger it produced (check-imported).")
-    page = "; ".join(f"{s:,}: {all_results[s]['fava']['page_seconds']:.3f} s" for s in sizes)
+                 "`bean-check` of the ledger it produced (check-imported). CPU is user + system time of the "
+                 "process: steadier than wall time on a shared machine.")
+    page = "; ".join(f"{s:,}: {all_results[s]['fava']['page_seconds']:.3f} s (per-load work in "
+                     f"after_load_file {all_results[s]['fava']['reload_seconds']:.3f} s)" for s in sizes)
+    lines.append("The fava row is a whole process: Fava loading the ledger, then the page rendered 4 times.")
     lines.append(f"Fava page render after load (median, first request after each load): {page}.")
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
         growth = ", ".join(f"{stage} {all_results[large][stage]['seconds'] / all_results[small][stage]['seconds']:.2f}"
+                           f" (CPU {all_results[large][stage]['cpu'] / all_results[small][stage]['cpu']:.2f})"
                            for stage in ("bare", "check", "statement", "import", "check-imported", "fava"))
         page_growth = all_results[large]["fava"]["page_seconds"] / all_results[small]["fava"]["page_seconds"]
         lines.append(f"Growth {large:,}/{small:,} (seconds): {growth}; Fava page {page_growth:.2f}.")
@@ -107,7 +121,8 @@ def table(all_results: dict[int, dict]) -> str:
 
 def header(runs: int) -> str:
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "rules", "reports", "importers", "s75", "bench"],
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "rules", "reports", "importers", "s75", "bench",
+                            ":!bench/RESULTS.md"],
                            capture_output=True, text=True).stdout.strip()
     return (f"Run {datetime.datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}; code at {commit or 'unknown'}"

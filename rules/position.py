@@ -130,8 +130,10 @@ SCHEME_FIELDS = ("annual_budget", "budget_to_date", "actual_to_date", "variance_
                  "forecast_outturn", "forecast_variance")
 
 
-def build_position(entries, as_of: datetime.date, agreement: Agreement | None = None) -> PoolPosition:
-    """The pool's position at the end of `as_of`, from loaded entries."""
+def build_position(entries, as_of: datetime.date, agreement: Agreement | None = None,
+                   books: "YearBooks | None" = None) -> PoolPosition:
+    """The pool's position at the end of `as_of`, from loaded entries. `books`, the year's monthly
+    sums made once per load (`year_books`), saves the pass over the entries at a month end."""
     if agreement is None:
         agreement, _ = read_agreement(entries)
     if agreement.pool is None:
@@ -141,9 +143,12 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         known = ", ".join(y.label for y in agreement.years()) or "none"
         raise PositionError(f"{as_of} is in {year.label}, which is not one of the pool's years ({known})")
 
-    counted = {c.account for c in agreement.contributions} | {CARRIED_IN}
-    monthly = monthly_sums(entries, year, as_of,
-                           lambda account: account in counted or any(s.owns(account) for s in agreement.schemes))
+    if books is not None and books.year == year and as_of == year.month_end(month_number(min(as_of, year.end))):
+        monthly = books.to_month(month_number(as_of))
+    elif books is not None and books.year == year and as_of >= year.end:
+        monthly = books.to_month(12)
+    else:
+        monthly = monthly_sums(entries, year, as_of, _counted(agreement))
     partners = _partners(agreement, year, monthly)
     schemes = tuple(_scheme(agreement, s, year, as_of, monthly) for s in agreement.schemes
                     if agreement.budget(year, s.scheme, as_of) is not None)
@@ -209,6 +214,29 @@ def budget_profile(agreement: Agreement, scheme_id: str, year: FinancialYear,
         for month, part in enumerate(spread_evenly(amount, 12 - first), start=first):
             profile[month] += part
     return tuple(profile)
+
+
+@dataclass(frozen=True)
+class YearBooks:
+    """The year's postings to the pool's scheme and contribution accounts, summed by month."""
+
+    year: FinancialYear
+    sums: dict[str, list[Decimal]]
+
+    def to_month(self, month: int) -> dict[str, list[Decimal]]:
+        """The sums of months 1..`month` only (later months nil), as `monthly_sums` gives them."""
+        return {account: row[:month] + [ZERO] * (12 - month) for account, row in self.sums.items()}
+
+
+def year_books(entries, year: FinancialYear, agreement: Agreement) -> YearBooks:
+    """One pass over the year's transactions, for every month-end position of the year."""
+    return YearBooks(year, monthly_sums(entries, year, year.end, _counted(agreement)))
+
+
+def _counted(agreement: Agreement):
+    """Which accounts the position sums: contributions, what was carried in, the schemes'."""
+    counted = {c.account for c in agreement.contributions} | {CARRIED_IN}
+    return lambda account: account in counted or any(s.owns(account) for s in agreement.schemes)
 
 
 def monthly_sums(entries, year: FinancialYear, as_of: datetime.date, wanted) -> dict[str, list[Decimal]]:

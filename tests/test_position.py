@@ -121,3 +121,17 @@ def test_later_budget_and_forecast_replace_earlier(worked_entries):
     entries = sorted(list(worked_entries) + extra, key=lambda e: e.date)
     assert by_id(build_position(entries, datetime.date(2025, 10, 31)))["S02"].forecast_outturn == D("4100000.00")
     assert by_id(build_position(entries, datetime.date(2025, 11, 30)))["S02"].forecast_variance == D("250000.00")
+
+
+def test_positions_from_the_years_books_equal_direct_ones(example_entries):
+    # The Fava page sums the year's books once per load; every month-end position must be the same.
+    from reports.position_json import position_to_json
+    from rules.calendar import FinancialYear
+    from rules.position import year_books
+    from rules.reader import read_agreement
+    agreement, _ = read_agreement(example_entries)
+    books = year_books(example_entries, FinancialYear(2025), agreement)
+    for month in (1, 6, 9, 12):
+        date = FinancialYear(2025).month_end(month)
+        assert position_to_json(build_position(example_entries, date, agreement, books)) == \
+            position_to_json(build_position(example_entries, date, agreement)), date

@@ -23,7 +23,8 @@ from reports.html import statement_html
 from reports.ledger import Loaded, format_error, latest_month_end
 from reports.publish import month_end, render_statement
 from reports.statement import build_statement
-from rules.position import PositionError, build_position
+from rules.calendar import year_of
+from rules.position import PositionError, build_position, year_books
 from rules.reader import read_agreement
 
 TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -36,8 +37,14 @@ class PoolBudget(FavaExtensionBase):
     report_title = "Pooled budget"
 
     def after_load_file(self) -> None:
+        """On every (re)load: read the agreement and sum the latest year's books by month once, so that
+        the page for any month of that year needs no further pass over the entries."""
         self._pages: dict[str, tuple[str, str]] = {}
         self._agreement = None
+        self._books = {}
+        latest = latest_month_end(self._transactions())
+        if latest is not None and year_of(latest) in self.agreement().years():
+            self._books[year_of(latest)] = year_books(self._transactions(), year_of(latest), self.agreement())
 
     def agreement(self):
         """The agreement, read once per load from the ledger's custom directives only."""
@@ -85,7 +92,8 @@ class PoolBudget(FavaExtensionBase):
     def _build(self, month: str) -> tuple[str, str]:
         try:
             as_of = month_end(month)
-            position = build_position(self._transactions(), as_of, self.agreement())
+            books = getattr(self, "_books", {}).get(year_of(as_of))
+            position = build_position(self._transactions(), as_of, self.agreement(), books)
         except (ValueError, PositionError) as exc:
             return "", str(exc)
         statement = build_statement(position, self.ledger.options.get("include", []), datetime.date.today())
