@@ -13,6 +13,7 @@ import beangulp
 from beancount.core import data
 
 from importers.rows import Refused, Rejection, header_row
+from rules.agreement import Agreement
 
 
 @dataclass(frozen=True)
@@ -108,3 +109,11 @@ class RowImporter(beangulp.Importer):
         refuse_rejected(rejected)
         known = self.existing_keys(existing or [])
         return [line.entry for line in lines if line.key not in known]
+
+
+class AgreementImporter(RowImporter):
+    """An importer that checks its rows against the pool's agreement (receipts, metrics, plan)."""
+
+    def __init__(self, agreement: Agreement, cash_account: str = "Assets:Pool:Cash"):
+        super().__init__(cash_account)
+        self.agreement = agreement

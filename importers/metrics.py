@@ -29,10 +29,9 @@ from typing import Iterator
 from beancount.core import data
 from beancount.parser.grammar import ValueType
 
-from importers.base import FileTotals, Line, RowImporter, lookup
+from importers.base import FileTotals, Line, AgreementImporter, lookup
 from importers.receipts import DATE_FORMATS
 from importers.rows import Rejection, Row, data_rows, parse_date
-from rules.agreement import Agreement
 from rules.calendar import parse_period
 
 COLUMNS = {"metric": ("Metric",), "period": ("Period",), "value": ("Value", "Actual")}
@@ -62,20 +61,12 @@ def actual_key(metric: str, period: str, value: Decimal) -> tuple:
     return ("metric-actual", metric, period, value_key(value))
 
 
-class MetricsImporter(RowImporter):
+class MetricsImporter(AgreementImporter):
     """Metric actuals as s75-metric-actual directives, checked against the agreement's metrics."""
 
     kind = "metrics"
     columns = COLUMNS
     title = "Metric actuals (Metric, Period, Value)"
-
-    def __init__(self, agreement: Agreement, cash_account: str = "Assets:Pool:Cash"):
-        super().__init__(cash_account)
-        self.agreement = agreement
-
-
-
-
 
     def existing_keys(self, entries) -> set[tuple]:
         """Keys of the actuals already in a ledger."""
@@ -92,7 +83,6 @@ class MetricsImporter(RowImporter):
         path = Path(filepath)
         for row in data_rows(path, COLUMNS, OPTIONAL):
             yield row if isinstance(row, Rejection) else self._line(path, row)
-
 
     def _line(self, path: Path, row: Row) -> Line | Rejection:
         v = row.values

@@ -44,24 +44,19 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
-from importers.base import FileTotals, Line, RowImporter, refuse_rejected
+from importers.base import FileTotals, Line, AgreementImporter, refuse_rejected
 from importers.gl import CURRENCY
 from importers.plan_sheets import (CONTRIBUTION_COLUMNS, CONTRIBUTIONS, SCHEMES, ContributionRow, SchemeRow,
                                    check_totals, find_sheet, read_contributions, read_schemes)
 from importers.rows import Refused, header_row, sheet_names
-from rules.agreement import Agreement
 from rules.entries import custom
 
 
-class PlanImporter(RowImporter):
+class PlanImporter(AgreementImporter):
     """The plan workbook into s75-contribution, s75-scheme (with opens) and s75-budget directives."""
 
     kind = "plan"
     title = "Plan workbook (sheets Contributions and Schemes)"
-
-    def __init__(self, agreement: Agreement, cash_account: str = "Assets:Pool:Cash"):
-        super().__init__(cash_account)
-        self.agreement = agreement
 
     def identify(self, filepath: str) -> bool:
         """An XLSX with a Contributions sheet headed like the plan's. (A plan workbook that lacks its

@@ -26,10 +26,9 @@ from typing import Iterator
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from importers.base import FileTotals, Line, RowImporter, lookup, reference_keys
+from importers.base import FileTotals, Line, AgreementImporter, lookup, reference_keys
 from importers.gl import CURRENCY
 from importers.rows import Rejection, Row, data_rows, parse_date, parse_money
-from rules.agreement import Agreement
 from rules.calendar import year_of
 
 COLUMNS = {"date": ("Date",), "partner": ("Partner",), "source": ("Source",), "amount": ("Amount",),
@@ -41,20 +40,12 @@ DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 
 
 
-class ReceiptsImporter(RowImporter):
+class ReceiptsImporter(AgreementImporter):
     """Contribution receipts into the pool, checked against the agreement's contributions."""
 
     kind = "receipts"
     columns = COLUMNS
     title = "Contribution receipts (Date, Partner, Source, Amount, Reference)"
-
-    def __init__(self, agreement: Agreement, cash_account: str = "Assets:Pool:Cash"):
-        super().__init__(cash_account)
-        self.agreement = agreement
-
-
-
-
 
     def existing_keys(self, entries) -> set[tuple]:
         return reference_keys(entries)
@@ -65,7 +56,6 @@ class ReceiptsImporter(RowImporter):
         totals = totals if totals is not None else FileTotals()
         for row in data_rows(path, COLUMNS, OPTIONAL):
             yield row if isinstance(row, Rejection) else self._line(path, row, totals)
-
 
     def _line(self, path: Path, row: Row, totals: FileTotals) -> Line | Rejection:
         v = row.values

@@ -128,14 +128,9 @@ def _split(agreement, entry, v, kind, errors):
         return ()
     if text.strip() == "proportional":
         return ()
-    try:
-        split = parse_split(text)
-    except ValueError as exc:
-        errors.append(error(entry, f"s75-risk-share: split {exc}"))
+    split = _partner_figures(agreement, entry, text, "split", errors)
+    if not split:
         return ()
-    for partner, _ in split:
-        if agreement.partner(partner) is None:
-            errors.append(error(entry, f's75-risk-share: unknown partner "{partner}"'))
     total = sum(p for _, p in split)
     if total != 100:
         errors.append(error(entry, f"s75-risk-share: shares sum to {total}%, not 100%"))
@@ -143,17 +138,20 @@ def _split(agreement, entry, v, kind, errors):
 
 
 def _limits(agreement, entry, v, errors):
-    if "limits" not in v:
-        return ()
+    return _partner_figures(agreement, entry, v["limits"], "limits", errors) if "limits" in v else ()
+
+
+def _partner_figures(agreement, entry, text: str, key: str, errors) -> tuple:
+    """"Council 50, ICB 50" read for `key:`, each partner declared; () with an error when not."""
     try:
-        limits = parse_split(v["limits"])
+        figures = parse_split(text)
     except ValueError as exc:
-        errors.append(error(entry, f"s75-risk-share: limits {exc}"))
+        errors.append(error(entry, f"s75-risk-share: {key} {exc}"))
         return ()
-    for partner, _ in limits:
+    for partner, _ in figures:
         if agreement.partner(partner) is None:
             errors.append(error(entry, f's75-risk-share: unknown partner "{partner}"'))
-    return tuple(limits)
+    return tuple(figures)
 
 
 def check_terms(agreement: Agreement, customs: list) -> list[S75Error]:
