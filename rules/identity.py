@@ -1,0 +1,55 @@
+"""What makes a transaction the same transaction: the finance system it came from and that system's
+reference for it, written on the transaction as `system:` and `ref:`.
+
+    2025-10-02 * "Rosewood Nursing Home" "Discharge to assess beds October"
+      system: "icb"
+      ref: "ICB-INV-000123"
+      ...
+
+An ICB document number that happens to equal a council GL reference is a different transaction, and a
+receipt (system "receipts") never collides with spend. The importers leave out a row whose identity the
+ledger already has, and report a conflict when the ledger's transaction of that identity differs in
+date, amount or cost centre; `rules.validate` reports two transactions of one identity.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from beancount.core import data
+
+SYSTEM, REF = "system", "ref"
+RECEIPTS = "receipts"  # the system name of contribution receipts
+
+
+def identity(entry) -> tuple[str, str] | None:
+    """(system, reference) of a transaction that has a `ref:`; None for one without. A `ref:` without
+    `system:` has the system "" (rules.validate reports it: it cannot be told from another system's)."""
+    if not isinstance(entry, data.Transaction):
+        return None
+    ref = entry.meta.get(REF)
+    if ref is None:
+        return None
+    return (str(entry.meta.get(SYSTEM, "")), str(ref))
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What must agree for a repeat of an identity to be the same transaction, not a conflict."""
+
+    date: object
+    amount: Decimal
+    cost_centre: str
+
+    def describe(self) -> str:
+        where = f", cost centre {self.cost_centre}" if self.cost_centre else ""
+        return f"{self.date} {self.amount:,.2f}{where}"
+
+
+def fingerprint(entry: data.Transaction) -> Fingerprint:
+    """The date, the amount of the first posting (the scheme's for spend, the cash's for a receipt, as
+    the importers write them) and the cost centre of a transaction. The accounts are left out: a line
+    moved from suspense to its scheme by hand is still the same transaction."""
+    first = entry.postings[0].units if entry.postings else None
+    amount = first.number if first is not None and first.number is not None else Decimal(0)
+    return Fingerprint(entry.date, amount, str(entry.meta.get("cost-centre", "")))
