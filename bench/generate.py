@@ -141,7 +141,7 @@ def generate(out: Path, transactions: int, seed: int = SEED) -> None:
                          "Amount", "Transaction Ref"])
         for day, scheme, payee, amount, ref in _payments(rng, budgets, transactions):
             sid = f"S{scheme:02d}"
-            spend.write(f'{day} * "{payee}" "{sid} payment"\n  ref: "{ref}"\n'
+            spend.write(f'{day} * "{payee}" "{sid} payment"\n  system: "council"\n  ref: "{ref}"\n'
                         f"  Expenses:Scheme:{sid}  {amount} GBP\n  Assets:Pool:Cash\n\n")
             writer.writerow([f"{day:%d/%m/%Y}", f"2025/26 P{(day.month - 4) % 12 + 1:02d}", f"CC{5000 + scheme}",
                              "5400", payee, f"{sid} payment", f"{amount:,.2f}", ref])
@@ -152,7 +152,8 @@ def _receipts() -> str:
     for partner, key, _, amount in SOURCES:
         for month, part in enumerate(allocate(Decimal(amount), [1] * 12)):
             day = datetime.date(2025 + (month + 3) // 12, (month + 3) % 12 + 1, 15)
-            out += [f'{day} * "{partner}" "{key} instalment {month + 1}"', f'  ref: "R-{partner}-{key}-{month + 1}"',
+            out += [f'{day} * "{partner}" "{key} instalment {month + 1}"', '  system: "receipts"',
+                    f'  ref: "R-{partner}-{key}-{month + 1}"',
                     f"  Assets:Pool:Cash  {part} GBP", f"  Income:Contribution:{partner}:{key}", ""]
     return "\n".join(out)
 

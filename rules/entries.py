@@ -1,5 +1,6 @@
 """Building the entries rules generate: transactions, custom directives and account openings,
-each carrying metadata that names the rule and the directive (file:line) that produced it."""
+each carrying metadata that names the rule and the directive (file:line) that produced it, and the
+mark GENERATED, which tells them from anything read from a ledger file."""
 from __future__ import annotations
 
 import datetime
@@ -13,6 +14,9 @@ from beancount.parser.grammar import ValueType
 from rules.directives import CURRENCY
 
 TAG = "s75-generated"
+# Set on every generated entry. The parser cannot make a key starting with "__" and Beancount's printer
+# leaves such keys out, so a generated entry printed and pasted into a ledger file does not carry it.
+GENERATED = "__s75_generated__"
 
 
 def where(meta: dict) -> str:
@@ -30,7 +34,13 @@ def generated_meta(rule: str, cause: dict, **extra) -> dict:
     meta = data.new_metadata(cause.get("filename", "<s75>"), cause.get("lineno", 0))
     meta.update({"rule": rule, "directive": where(cause)})
     meta.update({k.replace("_", "-"): v for k, v in extra.items()})
+    meta[GENERATED] = True
     return meta
+
+
+def is_generated(entry) -> bool:
+    """True for an entry the rules made at load; False for one read from a ledger file."""
+    return bool((entry.meta or {}).get(GENERATED))
 
 
 def transaction(date: datetime.date, meta: dict, payee: str, narration: str,

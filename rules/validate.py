@@ -8,7 +8,9 @@ missing or wrongly typed values...), and against the books:
 - an account claimed by two schemes;
 - spend posted to a scheme's account before the scheme starts or after its `end:` date;
 - a year's scheme budgets not adding up to the partners' agreed contributions plus any underspend
-  carried forward into the year (Income:CarryForward:In, written by rules.settlement).
+  carried forward into the year (Income:CarryForward:In, written by rules.settlement);
+- double counts (rules.double_count): one finance system's reference on two transactions, a `ref:`
+  without its `system:`, a generated entry pasted into a ledger file.
 
 Run it after the plugins that generate entries, so that it checks what they wrote too.
 
@@ -28,6 +30,7 @@ from decimal import Decimal
 from beancount.core import data
 
 from rules.calendar import year_of
+from rules.double_count import double_counts
 from rules.directives import S75Error
 from rules.position import CARRIED_IN
 from rules.reader import read_agreement
@@ -57,6 +60,7 @@ def validate(entries, options_map, config=None):
     life_errors, carried_in = _scan_transactions(entries, agreement.schemes)
     errors.extend(life_errors)
     errors.extend(_budgets_against_funding(agreement, carried_in))
+    errors.extend(double_counts(entries))
     return entries, errors
 
 

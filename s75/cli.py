@@ -65,7 +65,27 @@ def _check(args) -> int:
     if held:
         print(f"warning: {SUSPENSE} holds {held:,.2f}: imported lines whose cost centre is not in "
               "mapping.csv; map them to schemes (the year cannot be closed until it is nil)", file=sys.stderr)
+    main_file, left_out = _imports_left_out(loaded)
+    for name in left_out:
+        print(f"warning: {name} is in the imports folder but {main_file} does not include it: its entries are "
+              "not counted", file=sys.stderr)
     return 0
+
+
+def _imports_left_out(loaded: Loaded) -> tuple[str, list[str]]:
+    """The main file and the files under the imports/ folder beside it that the loaded ledger does not
+    include (hidden files and folders aside), as paths relative to the current folder."""
+    import os
+    folder = loaded.path.parent / "imports"
+    included = {Path(name).resolve() for name in loaded.options.get("include", [])}
+    left_out = []
+    for parent, folders, files in os.walk(folder):
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in sorted(files):
+            path = Path(parent) / name
+            if not name.startswith(".") and path.resolve() not in included:
+                left_out.append(os.path.relpath(path))
+    return os.path.relpath(loaded.path), left_out
 
 
 def _position(args) -> int:
