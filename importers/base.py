@@ -14,6 +14,8 @@ from beancount.core import data
 
 from importers.rows import Refused, Rejection, header_row
 from rules.agreement import Agreement
+from rules.entries import where as entry_location
+from rules.identity import Fingerprint, fingerprint, identity
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,18 @@ class Line:
     suspense: bool = False
 
 
+@dataclass(frozen=True)
+class Known:
+    """What the ledger already holds under a key: where, and (for a transaction) what must agree."""
+
+    where: str  # file:line
+    fingerprint: Fingerprint | None = None
+
+
+def transaction_key(system: str, ref: str) -> tuple:
+    return ("txn", system, ref)
+
+
 @dataclass
 class FileTotals:
     """Running figures for the import summary."""
@@ -37,9 +51,19 @@ class FileTotals:
     lines_total: Decimal = Decimal("0.00")  # sum of every readable amount
 
 
-def reference_keys(entries) -> set[tuple]:
-    """Keys of the transactions already in a ledger: their `ref:` metadata."""
-    return {("ref", e.meta["ref"]) for e in entries if isinstance(e, data.Transaction) and "ref" in e.meta}
+def known_at(entry, fingerprinted: bool = False) -> Known:
+    where = entry_location(entry.meta)
+    return Known(where, fingerprint(entry) if fingerprinted else None)
+
+
+def transaction_keys(entries) -> dict[tuple, Known]:
+    """The transactions already in a ledger by their identity (rules.identity: system and reference)."""
+    keys = {}
+    for entry in entries:
+        key = identity(entry)
+        if key is not None:
+            keys.setdefault(transaction_key(*key), known_at(entry, fingerprinted=True))
+    return keys
 
 
 def has_columns(filepath: str, columns: dict[str, tuple[str, ...]]) -> bool:
@@ -94,21 +118,31 @@ class RowImporter(beangulp.Importer):
         name = Path(filepath).name
         return name if name.lower().startswith(self.kind) else f"{self.kind}-{name}"
 
-    def existing_keys(self, entries) -> set[tuple]:
+    screen = None  # a callable Line -> Line | Rejection (importers.screen.Screen), set by importers_for
+
+    def existing_keys(self, entries) -> dict[tuple, Known]:
+        """What the ledger already holds that this importer's lines could repeat, by key."""
         raise NotImplementedError
 
     def read(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line | Rejection]:
         raise NotImplementedError
 
+    def screened(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line | Rejection]:
+        """`read`, with each line put through the screen (dates the pool can take, plausibility)."""
+        for item in self.read(filepath, totals):
+            if isinstance(item, Line) and self.screen is not None:
+                item = self.screen(item)
+            yield item
+
     def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
         """beangulp's entry point: the file's entries less those the ledger already has, or Refused
         naming every bad row (no summary is shown there, so a partial import would go unnoticed)."""
         lines, rejected = [], []
-        for item in self.read(filepath):
+        for item in self.screened(filepath):
             (rejected if isinstance(item, Rejection) else lines).append(item)
         refuse_rejected(rejected)
         known = self.existing_keys(existing or [])
-        return [line.entry for line in lines if line.key not in known]
+        return [line.entry for line in lines if line.key not in known and line.amount != 0]
 
 
 class AgreementImporter(RowImporter):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from importers import council_gl, icb_ledger, metrics, plan, receipts
 from importers.mapping import Mapping
+from importers.screen import Screen
 from rules.reader import read_agreement
 
 MAPPING = "mapping.csv"
@@ -19,9 +20,13 @@ def importers_for(ledger: Path, entries) -> list:
     agreement, _ = read_agreement(entries)
     cash = agreement.pool.cash_account if agreement.pool else "Assets:Pool:Cash"
     mapping = Mapping.load(Path(ledger).parent / MAPPING, agreement)
-    return [council_gl.importer(mapping, cash), icb_ledger.importer(mapping, cash),
-            receipts.ReceiptsImporter(agreement), metrics.MetricsImporter(agreement),
-            plan.PlanImporter(agreement)]
+    found = [council_gl.importer(mapping, cash), icb_ledger.importer(mapping, cash),
+             receipts.ReceiptsImporter(agreement), metrics.MetricsImporter(agreement),
+             plan.PlanImporter(agreement)]
+    screen = Screen(agreement)
+    for importer in found:
+        importer.screen = screen
+    return found
 
 
 def main() -> None:

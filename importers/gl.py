@@ -24,7 +24,7 @@ from typing import Iterator
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from importers.base import FileTotals, Line, RowImporter, reference_keys
+from importers.base import FileTotals, Known, Line, RowImporter, transaction_key, transaction_keys
 from importers.mapping import SUSPENSE, Mapping
 from importers.rows import Rejection, Row, data_rows, parse_date, parse_money
 
@@ -50,8 +50,8 @@ class LedgerExtract(RowImporter):
         self.layout, self.mapping = layout, mapping
         self.kind, self.title, self.columns = layout.system, layout.title, layout.columns
 
-    def existing_keys(self, entries) -> set[tuple]:
-        return reference_keys(entries)
+    def existing_keys(self, entries) -> dict[tuple, Known]:
+        return transaction_keys(entries)
 
     def filename(self, filepath: str) -> str:
         return f"{self.layout.system}-{Path(filepath).name}"
@@ -110,13 +110,13 @@ class LedgerExtract(RowImporter):
                                                    "told apart from a repeat", amount)
         account = self.mapping.account(self.layout.system, v["cost_centre"], v["account_code"])
         meta = data.new_metadata(str(path), row.number)
-        meta.update({"ref": v["reference"], "source": f"{path.name}:{row.number}",
+        meta.update({"system": self.layout.system, "ref": v["reference"], "source": f"{path.name}:{row.number}",
                      "cost-centre": v["cost_centre"], "account-code": v["account_code"]})
         entry = data.Transaction(
             meta, date, "*" if account else "!", v["supplier"] or None, v["description"],
             data.EMPTY_SET, data.EMPTY_SET,
             [data.Posting(account or SUSPENSE, Amount(amount, CURRENCY), None, None, None, None),
              data.Posting(self.cash_account, Amount(-amount, CURRENCY), None, None, None, None)])
-        return Line(row.number, entry, ("ref", v["reference"]), amount, account is None)
+        return Line(row.number, entry, transaction_key(self.layout.system, v["reference"]), amount, account is None)
 
 

@@ -29,7 +29,7 @@ from typing import Iterator
 from beancount.core import data
 from beancount.parser.grammar import ValueType
 
-from importers.base import FileTotals, Line, AgreementImporter, lookup
+from importers.base import FileTotals, Known, Line, AgreementImporter, known_at, lookup
 from importers.receipts import DATE_FORMATS
 from importers.rows import Rejection, Row, data_rows, parse_date
 from rules.calendar import parse_period
@@ -68,14 +68,14 @@ class MetricsImporter(AgreementImporter):
     columns = COLUMNS
     title = "Metric actuals (Metric, Period, Value)"
 
-    def existing_keys(self, entries) -> set[tuple]:
+    def existing_keys(self, entries) -> dict[tuple, Known]:
         """Keys of the actuals already in a ledger."""
-        keys = set()
+        keys = {}
         for e in entries:
             if isinstance(e, data.Custom) and e.type == ACTUAL and len(e.values) >= 3:
                 metric, period, value = (v.value for v in e.values[:3])
                 if isinstance(metric, str) and isinstance(period, str) and isinstance(value, Decimal):
-                    keys.add(actual_key(metric, period, value))
+                    keys.setdefault(actual_key(metric, period, value), known_at(e))
         return keys
 
     def read(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line | Rejection]:

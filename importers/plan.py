@@ -44,7 +44,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
-from importers.base import FileTotals, Line, AgreementImporter, refuse_rejected
+from importers.base import FileTotals, Known, Line, AgreementImporter, known_at, refuse_rejected
 from importers.gl import CURRENCY
 from importers.plan_sheets import (CONTRIBUTION_COLUMNS, CONTRIBUTIONS, SCHEMES, ContributionRow, SchemeRow,
                                    check_totals, find_sheet, read_contributions, read_schemes)
@@ -71,22 +71,22 @@ class PlanImporter(AgreementImporter):
             return False
         return all(any(n.lower() in headers for n in names) for names in CONTRIBUTION_COLUMNS.values())
 
-    def existing_keys(self, entries) -> set[tuple]:
+    def existing_keys(self, entries) -> dict[tuple, Known]:
         """The keys of the plan's directives and the accounts already in a ledger."""
-        keys = set()
+        keys = {}
         for e in entries:
             if isinstance(e, data.Open):
-                keys.add(("open", e.account))
+                keys.setdefault(("open", e.account), known_at(e))
                 continue
             if not isinstance(e, data.Custom):
                 continue
             values = [v.value for v in e.values]
             if e.type == "s75-contribution" and len(values) >= 3:
-                keys.add(("contribution", *values[:3]))
+                keys.setdefault(("contribution", *values[:3]), known_at(e))
             elif e.type == "s75-scheme" and values:
-                keys.add(("scheme", values[0]))
+                keys.setdefault(("scheme", values[0]), known_at(e))
             elif e.type == "s75-budget" and len(values) >= 2:
-                keys.add(("budget", *values[:2]))
+                keys.setdefault(("budget", *values[:2]), known_at(e))
         return keys
 
     def read(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line]:

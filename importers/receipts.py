@@ -26,10 +26,11 @@ from typing import Iterator
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from importers.base import FileTotals, Line, AgreementImporter, lookup, reference_keys
+from importers.base import FileTotals, Known, Line, AgreementImporter, lookup, transaction_key, transaction_keys
 from importers.gl import CURRENCY
 from importers.rows import Rejection, Row, data_rows, parse_date, parse_money
 from rules.calendar import year_of
+from rules.identity import RECEIPTS
 
 COLUMNS = {"date": ("Date",), "partner": ("Partner",), "source": ("Source",), "amount": ("Amount",),
            "reference": ("Reference", "Ref")}
@@ -47,8 +48,8 @@ class ReceiptsImporter(AgreementImporter):
     columns = COLUMNS
     title = "Contribution receipts (Date, Partner, Source, Amount, Reference)"
 
-    def existing_keys(self, entries) -> set[tuple]:
-        return reference_keys(entries)
+    def existing_keys(self, entries) -> dict[tuple, Known]:
+        return transaction_keys(entries)
 
     def read(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line | Rejection]:
         """Every data row as a Line or a Rejection; raises Refused for a file that cannot be taken."""
@@ -90,10 +91,10 @@ class ReceiptsImporter(AgreementImporter):
         if contribution is None:
             return reject(f"no {year.label} contribution from {partner.partner} ({source}) in the plan", amount)
         meta = data.new_metadata(str(path), row.number)
-        meta.update({"ref": v["reference"], "source": f"{path.name}:{row.number}"})
+        meta.update({"system": RECEIPTS, "ref": v["reference"], "source": f"{path.name}:{row.number}"})
         narration = v.get("narration") or f"{self.agreement.sources[source]} contribution"
         entry = data.Transaction(
             meta, date, "*", partner.name, narration, data.EMPTY_SET, data.EMPTY_SET,
             [data.Posting(self.cash_account, Amount(amount, CURRENCY), None, None, None, None),
              data.Posting(contribution.account, Amount(-amount, CURRENCY), None, None, None, None)])
-        return Line(row.number, entry, ("ref", v["reference"]), amount)
+        return Line(row.number, entry, transaction_key(RECEIPTS, v["reference"]), amount)

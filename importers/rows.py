@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime
 import re
+import stat
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -39,6 +40,32 @@ class Rejection:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.number}: {self.reason}"
+
+
+def unreadable(path: Path) -> str:
+    """Why `path` cannot be read as an extract, in a few plain words; "" when it can. Checked before
+    anything opens it: opening a named pipe would wait for ever."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file: name the extract files in it"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a pipe or a device): save the extract as a file first"
+    try:
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if path.suffix.lower() == ".xlsx":
+        try:
+            sheet_names(path)
+        except Refused as exc:
+            return str(exc)
+    return ""
 
 
 def _decode(line: bytes) -> str:
@@ -187,8 +214,10 @@ def parse_money(text: str) -> Decimal:
         value = Decimal(whole.replace(",", "") + "." + pence.ljust(2, "0"))
     except InvalidOperation:
         raise ValueError(f"amount {text!r} is not a number") from None
-    negative = bool(match.group(1) or match.group(2) or match.group(5) or bracketed)
-    return -value if negative else value
+    signs = [bool(match.group(1)), bool(match.group(2)), bool(match.group(5)), bracketed]
+    if sum(signs) > 1:
+        raise ValueError(f"amount {text!r} is marked negative more than once")
+    return -value if any(signs) else value
 
 
 def parse_date(text: str, formats: tuple[str, ...]) -> datetime.date:

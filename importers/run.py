@@ -1,16 +1,15 @@
-"""`s75 import`: identify each file, read it, leave out what the ledger already has, write the new
-entries to one dated file under the ledger's imports/ folder, and summarise every file.
+"""`s75 import`: identify each file, read it, leave out what the ledger already has, and summarise
+every file; importers.landing writes the new entries.
 
-Per file: rows read, written, already in the ledger, repeated within the file (or the run),
-to suspense, rejected (each with file and row), and the file's control total (its trailing total
-row, or the sum of its lines) against what was written. A refused file adds nothing. Nothing is
-written at all when no file adds anything.
+Per file: rows read, written, already in the ledger, repeated within the file (or the run), zero
+amounts skipped, to suspense, flagged for review, conflicts and rejected (each with file and row),
+and the file's control total (its trailing total row, or the sum of its lines) against what became
+of it. A row whose identity the ledger (or an earlier row) holds with a different date, amount or
+cost centre is a conflict: nothing is written for it. A refused file adds nothing.
 """
 from __future__ import annotations
 
-import datetime
 import io
-import os
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,8 +17,9 @@ from pathlib import Path
 
 from beancount.parser import printer
 
-from importers.base import FileTotals, Line
-from importers.rows import Refused, Rejection
+from importers.base import FileTotals, Known, Line
+from importers.rows import Refused, Rejection, unreadable
+from rules.identity import fingerprint
 
 ZERO = Decimal("0.00")
 
@@ -32,35 +32,54 @@ class FileSummary:
     written: int = 0
     already: int = 0  # already in the ledger
     repeated: list[str] = field(default_factory=list)  # "row 12 repeats row 7"
+    zero: int = 0  # rows with a nil amount, skipped
     suspense: int = 0
+    flagged: list[str] = field(default_factory=list)  # "gl.csv:4: <why>", written with the ! flag
+    conflicts: list[Rejection] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     refused: str = ""
     written_total: Decimal = ZERO
     already_total: Decimal = ZERO
     repeated_total: Decimal = ZERO
     suspense_total: Decimal = ZERO
+    conflict_total: Decimal = ZERO
     rejected_total: Decimal = ZERO
     totals: FileTotals = field(default_factory=FileTotals)
     text: str = ""  # the new entries, as ledger text
 
+    @property
+    def set_aside(self) -> int:
+        """Rows of the file that are not in the ledger and should be: rejected or in conflict."""
+        return len(self.rejected) + len(self.conflicts)
+
     def control_line(self) -> str:
-        """The file's control total against what became of it."""
+        """The file's control total against what became of it. It says "agrees" only when every row
+        is in the ledger (written now or already there) or a repeat of one that is."""
         control = self.totals.control_total
         basis = "total row" if control is not None else "sum of lines"
         control = control if control is not None else self.totals.lines_total
-        accounted = self.written_total + self.already_total + self.repeated_total + self.rejected_total
-        verdict = "agrees" if accounted == control else f"DIFFERS by {control - accounted:,.2f}"
+        accounted = (self.written_total + self.already_total + self.repeated_total + self.conflict_total
+                     + self.rejected_total)
+        if accounted != control:
+            verdict = f"DIFFERS by {control - accounted:,.2f}"
+        elif self.set_aside:
+            verdict = (f"NOT all in the ledger: {self.set_aside} row(s) of "
+                       f"{self.conflict_total + self.rejected_total:,.2f} set aside")
+        else:
+            verdict = "agrees"
         return (f"control total {control:,.2f} ({basis}); written {self.written_total:,.2f} (of which "
                 f"{self.suspense_total:,.2f} to suspense), already in ledger {self.already_total:,.2f}, "
-                f"repeated {self.repeated_total:,.2f}, rejected {self.rejected_total:,.2f}: {verdict}")
+                f"repeated {self.repeated_total:,.2f}, conflicts {self.conflict_total:,.2f}, "
+                f"rejected {self.rejected_total:,.2f}: {verdict}")
 
 
-def import_file(path: Path, importers: list, seen: set[tuple], progress=None) -> FileSummary:
-    """Read one file with the first importer that identifies it. `seen` holds the keys already in the
-    ledger or written earlier in this run; this file's new keys are added only if it is accepted."""
+def import_file(path: Path, importers: list, seen: dict[tuple, Known | None], progress=None) -> FileSummary:
+    """Read one file with the first importer that identifies it. `seen` holds what the ledger already
+    has, by key, and what earlier files of this run added; this file's keys are added only if it is
+    accepted."""
     summary = FileSummary(path.name)
-    if not path.is_file():
-        summary.refused = "no such file"
+    summary.refused = unreadable(path)
+    if summary.refused:
         return summary
     importer = next((i for i in importers if _identifies(i, path)), None)
     if importer is None:
@@ -68,9 +87,9 @@ def import_file(path: Path, importers: list, seen: set[tuple], progress=None) ->
         summary.refused = f"unknown layout: its header matches none of the known extracts ({names})"
         return summary
     summary.importer = importer.name
-    buffer, first_row, added = io.StringIO(), {}, set()
+    buffer, added = io.StringIO(), {}
     try:
-        for item in importer.read(str(path), summary.totals):
+        for item in importer.screened(str(path), summary.totals):
             summary.read += 1
             if progress is not None:
                 progress()
@@ -78,9 +97,12 @@ def import_file(path: Path, importers: list, seen: set[tuple], progress=None) ->
                 summary.rejected.append(item)
                 summary.rejected_total += item.amount or ZERO
                 continue
-            _take(item, summary, seen, added, first_row, buffer)
+            _take(item, summary, seen, added, buffer)
     except Refused as exc:
         summary.refused = str(exc)
+        return summary
+    except OSError as exc:  # the file went away or became unreadable while being read
+        summary.refused = f"cannot be read: {exc.strerror or exc}"
         return summary
     control = summary.totals.control_total
     if control is not None and control != summary.totals.lines_total:
@@ -88,7 +110,7 @@ def import_file(path: Path, importers: list, seen: set[tuple], progress=None) ->
                            f"{summary.totals.lines_total:,.2f}: the extract may be incomplete")
         return summary
     summary.text = buffer.getvalue()
-    seen |= added
+    seen.update(added)
     return summary
 
 
@@ -99,53 +121,69 @@ def _identifies(importer, path: Path) -> bool:
         return False
 
 
-def _take(line: Line, summary: FileSummary, seen: set, added: set, first_row: dict, buffer) -> None:
+def _take(line: Line, summary: FileSummary, seen: dict, added: dict, buffer) -> None:
     amount = line.amount or ZERO
-    if line.key in seen:
+    if line.amount is not None and line.amount == 0:
+        summary.zero += 1
+        return
+    mine = _known(line)
+    in_ledger = line.key in seen
+    earlier = seen[line.key] if in_ledger else added.get(line.key)
+    if earlier is None:
+        _write(line, mine, summary, added, buffer)
+    elif earlier.fingerprint is not None and not earlier.fingerprint.agrees(mine.fingerprint):
+        holder = "the ledger holds" if in_ledger else "an earlier row says"
+        summary.conflicts.append(Rejection(
+            mine.where.rpartition(":")[0], line.number,
+            f"conflict: {_name(line.key)}: {holder} {earlier.fingerprint.describe()} ({earlier.where}); "
+            f"the extract says {mine.fingerprint.describe()}: not written", amount))
+        summary.conflict_total += amount
+    elif in_ledger:
         summary.already += 1
         summary.already_total += amount
-    elif line.key in added:
-        summary.repeated.append(f"row {line.number} repeats row {first_row[line.key]} ({line.key[-1]})")
-        summary.repeated_total += amount
     else:
-        added.add(line.key)
-        first_row[line.key] = line.number
-        buffer.write(printer.format_entry(line.entry))
-        buffer.write("\n")
-        summary.written += 1
-        summary.written_total += amount
-        if line.suspense:
-            summary.suspense += 1
-            summary.suspense_total += amount
+        summary.repeated.append(f"row {line.number} repeats row {earlier.where.rpartition(':')[2]} "
+                                f"({_name(line.key)})")
+        summary.repeated_total += amount
 
 
-def output_path(folder: Path, today: datetime.date) -> Path:
-    """imports/2025-10-03.beancount, or -2, -3... when that day already has an import."""
-    candidate, n = folder / f"{today.isoformat()}.beancount", 2
-    while candidate.exists():
-        candidate, n = folder / f"{today.isoformat()}-{n}.beancount", n + 1
-    return candidate
+def _write(line: Line, mine: Known, summary: FileSummary, added: dict, buffer) -> None:
+    added[line.key] = mine
+    buffer.write(printer.format_entry(line.entry))
+    buffer.write("\n")
+    summary.written += 1
+    summary.written_total += line.amount or ZERO
+    if line.suspense:
+        summary.suspense += 1
+        summary.suspense_total += line.amount or ZERO
+    if line.entry.meta.get("review"):
+        summary.flagged.append(f"{mine.where}: flagged: {line.entry.meta['review']}")
 
 
-def write_import(folder: Path, summaries: list[FileSummary], today: datetime.date) -> Path | None:
-    """Write the accepted files' new entries to one dated file (atomically); None when there are none."""
+def _known(line: Line) -> Known:
+    """Where a line came from ("file:row", or "file:sheet:row") and, for a transaction, its fingerprint."""
+    where = str(line.entry.meta.get("source", f"row {line.number}"))
+    entry = line.entry
+    return Known(where, fingerprint(entry) if hasattr(entry, "postings") else None)
+
+
+def _name(key: tuple) -> str:
+    """("txn", "council", "GL-1") -> "council GL-1"; other keys as their parts."""
+    return " ".join(str(part) for part in (key[1:] if key[0] == "txn" else key))
+
+
+def import_text(summaries: list[FileSummary], today) -> str:
+    """The accepted files' new entries as one ledger file's text; "" when there are none."""
     accepted = [s for s in summaries if s.text]
     if not accepted:
-        return None
-    folder.mkdir(parents=True, exist_ok=True)
-    target = output_path(folder, today)
+        return ""
     header = [f"; Imported {today.isoformat()} by s75 import."]
     header += [f";   {s.file}: {s.written} entries ({s.importer})" for s in accepted]
-    temp = target.with_name(f".{target.name}.tmp")
-    with open(temp, "w", encoding="utf-8") as out:
-        out.write("\n".join(header) + "\n\n")
-        for s in accepted:
-            out.write(f"; ---- {s.file} ----\n\n{s.text}")
-    os.replace(temp, target)
-    return target
+    return "\n".join(header) + "\n\n" + "".join(f"; ---- {s.file} ----\n\n{s.text}" for s in accepted)
 
 
-def print_summary(summaries: list[FileSummary], target: Path | None, file=None) -> None:
+def print_summary(summaries: list[FileSummary], file=None) -> None:
+    """Each file's figures, then every row that needs a look: repeats, flags, conflicts, rejections."""
     file = file or sys.stdout
     for s in summaries:
         print(f"{s.file}" + (f" [{s.importer}]" if s.importer else ""), file=file)
@@ -155,10 +193,14 @@ def print_summary(summaries: list[FileSummary], target: Path | None, file=None) 
                 print(f"  {rejection}", file=file)
             continue
         print(f"  rows read {s.read}; written {s.written}; already in ledger {s.already}; repeated in file "
-              f"{len(s.repeated)}; to suspense {s.suspense}; rejected {len(s.rejected)}", file=file)
+              f"{len(s.repeated)}; zero amounts skipped {s.zero}; to suspense {s.suspense}; flagged for review "
+              f"{len(s.flagged)}; conflicts {len(s.conflicts)}; rejected {len(s.rejected)}", file=file)
         print(f"  {s.control_line()}", file=file)
         for note in s.repeated:
             print(f"  {s.file}: {note}: skipped", file=file)
+        for note in s.flagged:
+            print(f"  {note}", file=file)
+        for conflict in s.conflicts:
+            print(f"  {conflict}", file=file)
         for rejection in s.rejected:
             print(f"  rejected {rejection}", file=file)
-    print(f"wrote {target}" if target else "nothing new to write", file=file)

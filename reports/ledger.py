@@ -10,6 +10,7 @@ from beancount import loader
 from beancount.core import data
 
 from rules.calendar import month_number, year_of
+from rules.entries import where
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,7 @@ def load_ledger(path: str | os.PathLike) -> Loaded:
 
 
 def error_location(error) -> str:
-    source = getattr(error, "source", None) or {}
-    filename = source.get("filename", "<unknown>")
-    lineno = source.get("lineno", 0)
-    try:
-        filename = os.path.relpath(filename)
-    except ValueError:
-        pass
-    return f"{filename}:{lineno}"
+    return where(getattr(error, "source", None) or {})
 
 
 def format_error(error) -> str:

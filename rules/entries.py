@@ -23,7 +23,8 @@ def where(meta: dict) -> str:
     """"ledger/agreement.beancount:42" for a directive's metadata (path relative when possible)."""
     filename = str(meta.get("filename", "<unknown>"))
     try:
-        filename = os.path.relpath(filename)
+        relative = os.path.relpath(filename)
+        filename = filename if relative.startswith("..") else relative
     except ValueError:
         pass
     return f"{filename}:{meta.get('lineno', 0)}"

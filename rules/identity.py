@@ -41,6 +41,12 @@ class Fingerprint:
     amount: Decimal
     cost_centre: str
 
+    def agrees(self, other: "Fingerprint") -> bool:
+        """Same date and amount, and the same cost centre where both name one (a line entered by hand
+        may not carry its cost centre)."""
+        return (self.date == other.date and self.amount == other.amount
+                and (self.cost_centre == other.cost_centre or not self.cost_centre or not other.cost_centre))
+
     def describe(self) -> str:
         where = f", cost centre {self.cost_centre}" if self.cost_centre else ""
         return f"{self.date} {self.amount:,.2f}{where}"

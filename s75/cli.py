@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     imports.add_argument("files", nargs="+")
     imports.add_argument("--ledger", default="ledger/main.beancount", help="the ledger to import into")
     imports.add_argument("--dry-run", action="store_true", help="summarise only; write nothing")
+    imports.add_argument("--wait", type=float, default=600, metavar="SECONDS",
+                         help="how long to wait for another import into the ledger to finish (default 600)")
     args = parser.parse_args(argv)
     commands_run = {"check": _check, "position": _position, "statement": _statement, "import": _import}
     return commands_run[args.command](args)
@@ -125,14 +127,26 @@ def _statement(args) -> int:
     except PositionError as exc:
         print(f"{args.ledger}: {exc}; no statement written", file=sys.stderr)
         return 1
-    for path in write_files(Path(args.out), files):
+    try:
+        written = write_files(Path(args.out), files)
+    except OSError as exc:
+        folder = args.out.rstrip("/\\") or args.out
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            reason = "it is a file, not a folder"
+        else:
+            reason = exc.strerror or str(exc)
+        kept = ("some of the month's files are new and some old: run it again" if isinstance(exc, PartlyReplaced)
+                else "the previous files are unchanged")
+        print(f"s75 statement: cannot write into {folder}/: {reason}; {kept}", file=sys.stderr)
+        return 1
+    for path in written:
         print(f"wrote {path}")
     return 0
 
 
 def _import(args) -> int:
     from s75.importing import run_import
-    return run_import(args.ledger, args.files, args.dry_run)
+    return run_import(args.ledger, args.files, args.dry_run, args.wait)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,35 @@
-"""`s75 import FILES --ledger L`: the command around importers.run, with a progress bar on a terminal."""
+"""`s75 import FILES --ledger L`: the command around importers.run and importers.landing, with a
+progress bar on a terminal.
+
+Under the ledger's lock: load the ledger, read every file, land the new entries (checked against the
+ledger first), print the summary. Exit status 1 when anything was refused, rejected or in conflict, or
+when nothing could be written; 0 only when every row of every file is in the ledger.
+"""
 from __future__ import annotations
 
 import datetime
 import sys
 from pathlib import Path
 
+from importers.landing import LandingRefused, LedgerBusy, land, ledger_lock
 from importers.mapping import MappingError
-from importers.run import import_file, print_summary, write_import
+from importers.run import import_file, import_text, print_summary
 from reports.ledger import format_error, load_ledger
 
 
-def run_import(ledger: str, files: list[str], dry_run: bool = False) -> int:
-    """Exit status 1 if the ledger cannot be imported into, or any file was refused or had rejected rows."""
+def run_import(ledger: str, files: list[str], dry_run: bool = False, wait: float = 600) -> int:
+    def waiting():
+        print(f"waiting up to {wait:g} s for another import into {ledger} to finish...", file=sys.stderr)
+
+    try:
+        with ledger_lock(Path(ledger), wait, on_wait=waiting):
+            return _run_locked(ledger, files, dry_run)
+    except (LedgerBusy, LandingRefused) as exc:
+        print(*getattr(exc, "problems", [str(exc)]), sep="\n", file=sys.stderr)
+        return 1
+
+
+def _run_locked(ledger: str, files: list[str], dry_run: bool) -> int:
     from importers.config import importers_for
 
     loaded = load_ledger(ledger)
@@ -25,17 +43,25 @@ def run_import(ledger: str, files: list[str], dry_run: bool = False) -> int:
     except (MappingError, OSError) as exc:
         print(f"cannot import: {exc}", file=sys.stderr)
         return 1
-    seen = set()
+    seen = {}
     for importer in importers:
-        seen |= importer.existing_keys(loaded.entries)
-    summaries = []
-    for name in files:
-        summaries.append(_one(Path(name), importers, seen))
-    target = None if dry_run else write_import(loaded.path.parent / "imports", summaries, datetime.date.today())
-    print_summary(summaries, target)
-    if target is not None:
-        print(f"run `s75 check {ledger}` to check the ledger with the new entries")
-    return 1 if any(s.refused or s.rejected for s in summaries) else 0
+        seen.update(importer.existing_keys(loaded.entries))
+    summaries = [_one(Path(name), importers, seen) for name in files]
+    print_summary(summaries)
+    bad = any(s.refused or s.set_aside for s in summaries)
+    today = datetime.date.today()
+    text = import_text(summaries, today)
+    if dry_run or not text:
+        print("dry run: nothing written" if dry_run else "nothing new to write")
+        return 1 if bad else 0
+    try:
+        target = land(loaded.path, text, today)
+    except LandingRefused as exc:
+        print(*exc.problems, sep="\n", file=sys.stderr)
+        return 1
+    print(f"wrote {target}")
+    print(f"run `s75 check {ledger}` to check the ledger with the new entries")
+    return 1 if bad else 0
 
 
 def _one(path: Path, importers, seen):

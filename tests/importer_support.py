@@ -35,3 +35,29 @@ def golden_diff(importer, document: Path) -> list[str]:
     if os.environ.get("S75_REGENERATE") or not expected.exists():
         testing.write_expected_file(str(expected), *result, force=True)
     return testing.compare_expected(str(expected), *result)
+
+
+COUNCIL_HEADER = "Posting Date,Period,Cost Centre,Account Code,Supplier,Description,Amount,Transaction Ref\n"
+ICB_HEADER = ("GL Date,Entity,Cost Centre Code,Subjective Code,Vendor Name,Line Description,Net Value,"
+              "Currency Code,Document Number\n")
+RECEIPTS_HEADER = "Date,Partner,Source,Amount,Reference,Narration\n"
+
+
+def copy_ledger(tmp_path) -> Path:
+    """A copy of the example ledger to import into; its main file's path."""
+    import shutil
+
+    shutil.copytree(EXAMPLE.parent, tmp_path / "ledger", ignore=shutil.ignore_patterns(".*.picklecache"))
+    return tmp_path / "ledger" / "main.beancount"
+
+
+def imported_entries(ledger: Path) -> list:
+    """The entries `s75 import` wrote under the ledger's imports/ folder, in file order."""
+    from beancount.parser import parser
+
+    entries = []
+    for path in sorted((ledger.parent / "imports").glob("*.beancount")):
+        parsed, errors, _ = parser.parse_file(str(path))
+        assert errors == []
+        entries += parsed
+    return entries

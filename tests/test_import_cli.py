@@ -46,5 +46,5 @@ def test_dry_run_writes_nothing(tmp_path, capsys):
     ledger = copy_ledger(tmp_path)
     assert main(["import", str(SAMPLES / "council/council-gl-2025-10.csv"), "--ledger", str(ledger),
                  "--dry-run"]) == 0
-    assert "nothing new to write" in capsys.readouterr().out
+    assert "dry run: nothing written" in capsys.readouterr().out
     assert [p.name for p in (ledger.parent / "imports").iterdir()] == ["0000-imports.beancount"]

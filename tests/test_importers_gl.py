@@ -182,7 +182,7 @@ def test_total_row_that_does_not_agree_refuses_the_file(tmp_path, importers):
 def test_duplicated_row_within_the_file_is_written_once_and_reported(tmp_path, importers):
     row = ROW.format(amount="10.00", ref="GL-1")
     summary = run(write(tmp_path, HEADER + row + row), importers)
-    assert summary.written == 1 and summary.repeated == ["row 3 repeats row 2 (GL-1)"]
+    assert summary.written == 1 and summary.repeated == ["row 3 repeats row 2 (council GL-1)"]
     assert "repeated 10.00" in summary.control_line() and "agrees" in summary.control_line()
 
 

@@ -1,0 +1,151 @@
+"""Landing new entries in the ledger: all of them or none, under the ledger's lock, and only when the
+ledger with them still checks clean.
+
+`ledger_lock` is held by `s75 import` from before it reads the ledger until the new file is in place,
+so a second import into the same ledger waits (or gives up, saying so) and then sees the first's
+entries: nothing is counted twice, nothing is lost. The lock is a file beside the main ledger file,
+`.s75.lock` (filelock: an OS lock, released if the process dies).
+
+`land` writes the new entries to a hidden file in `imports/` with a unique name, fsyncs it, loads the
+ledger together with it (the same plugins and checks `s75 check` runs), and only if that gives no
+error renames it to `imports/YYYY-MM-DD.beancount` (`-2`, `-3`... when the day has one). Any problem
+leaves the ledger as it was and no file behind.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fnmatch
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+LOCK_NAME = ".s75.lock"
+IMPORTS = "imports"
+
+
+class LedgerBusy(Exception):
+    """Another command holds the ledger's lock."""
+
+
+class LandingRefused(Exception):
+    """Nothing was written: `problems` says why, one line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@contextlib.contextmanager
+def ledger_lock(ledger: Path, wait: float, on_wait=None):
+    """Hold the ledger's lock, waiting up to `wait` seconds for another command to release it
+    (`on_wait()` is called once if it has to wait)."""
+    lock = FileLock(str(Path(ledger).parent / LOCK_NAME))
+    try:
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if wait <= 0:
+                raise
+            if on_wait is not None:
+                on_wait()
+            lock.acquire(timeout=wait)
+    except Timeout:
+        raise LedgerBusy("another import into this ledger is running; nothing written") from None
+    except OSError as exc:
+        raise LandingRefused([f"cannot lock the ledger in {Path(ledger).parent}: {exc.strerror or exc}; "
+                              "nothing written"]) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def land(ledger: Path, text: str, today: datetime.date) -> Path:
+    """Write `text` as the day's import file, or raise LandingRefused and write nothing."""
+    ledger = Path(ledger)
+    folder = ledger.parent / IMPORTS
+    target = _free_name(folder, today)
+    if not _included(ledger, target):
+        raise LandingRefused([f"{ledger.name} does not include the {IMPORTS}/ folder (add "
+                              f'include "{IMPORTS}/*.beancount"); nothing written'])
+    staged = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, staged = tempfile.mkstemp(prefix=".pending-", suffix=".beancount", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(staged, 0o666 & ~_umask())
+        problems = verify(ledger, Path(staged))
+        if problems:
+            raise LandingRefused(["the new entries would make the ledger wrong; nothing written:", *problems])
+        os.replace(staged, target)
+        staged = None
+        _fsync_folder(folder)
+    except OSError as exc:
+        raise LandingRefused([f"cannot write into {folder}: {exc.strerror or exc}; nothing written"]) from None
+    finally:
+        if staged is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(staged)
+    return target
+
+
+def verify(ledger: Path, staged: Path) -> list[str]:
+    """Every error of the ledger loaded with `staged` added, as lines; an error in the staged file is
+    named by the extract row its entry came from (`source:`)."""
+    from beancount import loader
+
+    # loader._load is load_file without its pickle cache: it takes the extra file as a second source.
+    entries, errors, _ = loader._load([(str(ledger.resolve()), True), (str(staged.resolve()), True)],
+                                      None, None, None)
+    staged_name = str(staged.resolve())
+    sources = {e.meta.get("lineno"): e.meta.get("source") for e in entries
+               if e.meta and e.meta.get("filename") == staged_name}
+    lines = []
+    for error in errors:
+        source = getattr(error, "source", None) or {}
+        message = str(getattr(error, "message", error)).strip().splitlines()[0]
+        if source.get("filename") == staged_name:
+            lines.append(f"{sources.get(source.get('lineno')) or 'new entry'}: {message}")
+        else:
+            lines.append(f"{source.get('filename', '<ledger>')}:{source.get('lineno', 0)}: {message}")
+    return lines
+
+
+def _free_name(folder: Path, today: datetime.date) -> Path:
+    candidate, n = folder / f"{today.isoformat()}.beancount", 2
+    while candidate.exists():
+        candidate, n = folder / f"{today.isoformat()}-{n}.beancount", n + 1
+    return candidate
+
+
+_INCLUDE = re.compile(r'^\s*include\s+"([^"]+)"', re.MULTILINE)
+
+
+def _included(ledger: Path, target: Path) -> bool:
+    """Whether one of the main file's include lines takes `target` (a glob such as imports/*.beancount)."""
+    try:
+        text = ledger.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(fnmatch.fnmatch(str(target), str(ledger.parent / pattern)) for pattern in _INCLUDE.findall(text))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,100 @@
+"""The screen every imported transaction passes before it can be written: dates the pool can take,
+and amounts an officer should look at twice.
+
+Rejected, with the file, row and reason (nothing of the row is written):
+- a date before the pool's first year, or in a year the pool has no plan for (no contributions or
+  budgets: import the plan first);
+- a date in a closed year (`s75-close`);
+- spend on a scheme dated before the scheme starts or after its `end:`.
+
+Written, but flagged `!` with a `review:` note saying why, and listed in the import summary:
+- spend larger than its scheme's budget for the year;
+- a negative receipt (money going back to a partner is usually a separate agreed payment);
+- a receipt larger than the partner's agreed contribution for the year from that source.
+"""
+from __future__ import annotations
+
+from beancount.core import data
+
+from importers.base import Line
+from importers.rows import Rejection
+from rules.agreement import Agreement
+from rules.calendar import year_of
+
+
+class Screen:
+    def __init__(self, agreement: Agreement):
+        self.agreement = agreement
+        self.years = agreement.years()
+        self.contributions = {c.account: c for c in agreement.contributions}
+        self._scheme_of: dict[str, object] = {}
+
+    def __call__(self, line: Line) -> Line | Rejection:
+        entry = line.entry
+        if not isinstance(entry, data.Transaction) or line.amount == 0:
+            return line
+        reason = self.refusal(entry)
+        if reason:
+            return _rejection(line, reason)
+        note = self.review_note(entry)
+        if note:
+            meta = dict(entry.meta, review=note)
+            return Line(line.number, entry._replace(flag="!", meta=meta), line.key, line.amount, line.suspense)
+        return line
+
+    def refusal(self, entry: data.Transaction) -> str | None:
+        date, year = entry.date, year_of(entry.date)
+        if self.years and date < self.years[0].start:
+            first = self.years[0]
+            return f"dated {date}, before the pool's first year ({first.label}, from {first.start})"
+        if self.years and year not in self.years:
+            return f"dated {date}, in {year.label}, a year the pool has no plan for (import its plan first)"
+        close = self.agreement.closes.get(year)
+        if close is not None:
+            return (f"dated {date}, in {year.label}, which is closed (s75-close of {close.date}); "
+                    "a correction belongs in the open year")
+        for posting in entry.postings:
+            scheme = self._scheme(posting.account)
+            if scheme is None:
+                continue
+            if date < scheme.start:
+                return f"dated {date}, before scheme {scheme.scheme} starts on {scheme.start}"
+            if scheme.end is not None and date > scheme.end:
+                return f"dated {date}, after scheme {scheme.scheme} ended on {scheme.end}"
+        return None
+
+    def review_note(self, entry: data.Transaction) -> str | None:
+        year = year_of(entry.date)
+        for posting in entry.postings:
+            amount = posting.units.number
+            contribution = self.contributions.get(posting.account)
+            if contribution is not None:
+                received = -amount
+                if received < 0:
+                    return f"a negative receipt ({received:,.2f}): money paid back to {contribution.partner}?"
+                agreed = next((c.agreed for c in self.agreement.contributions_for(year)
+                               if c.account == posting.account), None)
+                if agreed is not None and received > agreed:
+                    return (f"{received:,.2f} is more than {contribution.partner}'s agreed {year.label} "
+                            f"{contribution.source} contribution of {agreed:,.2f}")
+                continue
+            scheme = self._scheme(posting.account)
+            if scheme is None:
+                continue
+            budget = self.agreement.budget(year, scheme.scheme, entry.date)
+            if budget is not None and abs(amount) > budget.amount:
+                return (f"{abs(amount):,.2f} is more than scheme {scheme.scheme}'s {year.label} budget "
+                        f"of {budget.amount:,.2f}")
+        return None
+
+    def _scheme(self, account: str):
+        if account not in self._scheme_of:
+            self._scheme_of[account] = next((s for s in self.agreement.schemes if s.owns(account)), None)
+        return self._scheme_of[account]
+
+
+def _rejection(line: Line, reason: str) -> Rejection:
+    """A rejection at the row the line came from (its `source:`, "file:row" or "file:sheet:row")."""
+    source = str(line.entry.meta.get("source", f"?:{line.number}"))
+    file, _, number = source.rpartition(":")
+    return Rejection(file, int(number) if number.isdigit() else line.number, reason, line.amount)
