@@ -1,17 +1,17 @@
 """Produce the month's statement files (HTML and XLSX) from a loaded ledger, and write them safely.
 
 `render_statement` is the one path from ledger to statement bytes: the `s75 statement` command and
-the Fava page's downloads both call it, so their files are byte-identical. `write_files` writes
-every file or none: each goes to a temporary name first and is renamed into place at the end.
+the Fava page's downloads both call it, so their files are byte-identical. `write_files` replaces
+the month's files all together or not at all, even if the command is stopped or killed part way.
 """
 from __future__ import annotations
 
 import calendar
 import datetime
-import os
-import tempfile
+import os  # noqa: F401 -- tests reach os.replace through this module
 from pathlib import Path
 
+from reports.atomic_files import replace_files
 from reports.html import statement_html
 from reports.ledger import Loaded
 from reports.statement import build_statement
@@ -37,35 +37,6 @@ def render_statement(loaded: Loaded, as_of: datetime.date, generated: datetime.d
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write all `files` into `folder`, or none of them: a failure part way puts back what was there."""
-    folder.mkdir(parents=True, exist_ok=True)
-    staged, done = [], []  # (temporary, target); (target, backup of the old file or None)
-    try:
-        for name, content in files.items():
-            handle, temp = tempfile.mkstemp(prefix=f".{name}.", dir=folder)
-            with os.fdopen(handle, "wb") as out:
-                out.write(content)
-            staged.append((temp, folder / name))
-        for temp, target in staged:
-            backup = None
-            if target.exists():
-                handle, backup = tempfile.mkstemp(prefix=f".{target.name}.old.", dir=folder)
-                os.close(handle)
-                os.replace(target, backup)
-            done.append((target, backup))
-            os.replace(temp, target)
-    except BaseException:
-        for target, backup in reversed(done):
-            if backup is not None:
-                os.replace(backup, target)
-            elif target.exists():
-                target.unlink()
-        raise
-    finally:
-        for temp, _ in staged:
-            if os.path.exists(temp):
-                os.unlink(temp)
-    for _, backup in done:
-        if backup is not None and os.path.exists(backup):
-            os.unlink(backup)
-    return [target for _, target in staged]
+    """Write all `files` into `folder`, replacing those there, all together or not at all (see
+    reports.atomic_files for what holds if the process is stopped or killed part way)."""
+    return replace_files(folder, files)

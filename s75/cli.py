@@ -112,6 +112,7 @@ def _position(args) -> int:
 
 
 def _statement(args) -> int:
+    from reports.atomic_files import PartlyReplaced
     from reports.publish import month_end, render_statement, write_files
     try:
         as_of = month_end(args.month)
