@@ -5,6 +5,7 @@ the Agreement, so what is right still counts. Every message names the directive'
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
@@ -17,6 +18,9 @@ from rules.agreement import (AREAS, JOINT, KINDS, Agreement, Budget, Contributio
 from rules.allocation import spread_evenly
 from rules.calendar import parse_period, parse_year
 from rules.directives import S75Error, error
+
+# A pool ID names the statement's files, so it must be safe as (part of) a file name anywhere.
+SAFE_POOL_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 # Directives others refer to are read first, whatever their dates.
 FIRST = ("s75-pool", "s75-partner", "s75-source", "s75-metric", "s75-scheme")
@@ -96,6 +100,9 @@ def _known_partner(agreement, entry, short, errors, state, what="partner"):
 def _pool(agreement, entry, v, state):
     if agreement.pool is not None:
         return [error(entry, "s75-pool: the pool is declared twice")]
+    if not SAFE_POOL_ID.fullmatch(v["id"]) or ".." in v["id"]:
+        return [error(entry, f's75-pool: pool ID "{v["id"]}" is not safe in a file name (the statement\'s files '
+                             'are named for it): use letters, digits, "-", "_" and "." (not first), and no ".."')]
     agreement.pool = Pool(v["id"], v["name"], v["host"], v.get("manager", ""), v.get("agreement", ""),
                           v.get("cash", "Assets:Pool:Cash"))
     return []
@@ -295,7 +302,7 @@ def _check_whole(agreement: Agreement, customs: list, state: _State) -> list[S75
     errors = []
     anchor = customs[0] if customs else None
     if agreement.pool is None:
-        if anchor is not None:
+        if anchor is not None and not any(kind == "s75-pool" for kind, _ in state.rejected):
             errors.append(error(anchor, 'no s75-pool directive: declare the pool, e.g. '
                                         '2025-04-01 custom "s75-pool" "EB-BCF" "Example Borough BCF"'))
     elif agreement.partner(agreement.pool.host) is None:

@@ -199,3 +199,16 @@ def test_partner_kind_must_be_council_or_nhs(kind):
     errors = errors_of(text)
     assert any(line == line_of(text, '"s75-partner" "ICB"') and "should be one of council, nhs" in msg
                for line, msg in errors), errors
+
+
+@pytest.mark.parametrize("pool", ["../EB", "EB/BCF", "EB\\\\BCF", ".EB", "EB..BCF", "EB BCF", ""])
+def test_pool_id_unsafe_in_a_file_name(pool):
+    """The pool ID names the statement's files: a path or hidden name there is refused where it is declared."""
+    text = BASE.replace('custom "s75-pool" "T" "Test pool"', f'custom "s75-pool" "{pool}" "Test pool" ; pool')
+    shown = pool.replace("\\\\", "\\")
+    assert_one_error(text, "; pool", f's75-pool: pool ID "{shown}" is not safe in a file name')
+
+
+@pytest.mark.parametrize("pool", ["EB-BCF", "eb_bcf.2025", "7"])
+def test_pool_id_safe_in_a_file_name(pool):
+    assert errors_of(BASE.replace('"s75-pool" "T"', f'"s75-pool" "{pool}"')) == []
