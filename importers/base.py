@@ -12,7 +12,7 @@ from typing import Iterator
 import beangulp
 from beancount.core import data
 
-from importers.rows import Refused, Rejection, header_row
+from importers.rows import Refused, Rejection, has_layout, header_row, layout_sheets
 from rules.agreement import Agreement
 from rules.entries import where as entry_location
 from rules.identity import Fingerprint, fingerprint, identity
@@ -67,15 +67,14 @@ def transaction_keys(entries) -> dict[tuple, Known]:
 
 
 def has_columns(filepath: str, columns: dict[str, tuple[str, ...]]) -> bool:
-    """A CSV or XLSX whose header row has every required column."""
+    """A CSV whose header row has every required column, or an XLSX with a sheet whose header row has."""
     path = Path(filepath)
-    if path.suffix.lower() not in (".csv", ".xlsx"):
-        return False
     try:
-        headers = {h.lower() for h in header_row(path)}
+        if path.suffix.lower() == ".csv":
+            return has_layout(header_row(path), columns)
+        return path.suffix.lower() == ".xlsx" and bool(layout_sheets(path, columns)[0])
     except Refused:
         return False
-    return all(any(n.lower() in headers for n in names) for names in columns.values())
 
 
 def refuse_rejected(rejected: list) -> None:

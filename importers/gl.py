@@ -60,21 +60,26 @@ class LedgerExtract(RowImporter):
         """Every data row as a Line or a Rejection; raises Refused for a file that cannot be taken."""
         path = Path(filepath)
         totals = totals if totals is not None else FileTotals()
-        pending_total: tuple[int, Decimal] | None = None
+        pending: Row | None = None  # a total row, taken as the control total if it ends its sheet
         for row in data_rows(path, self.layout.columns, self.layout.optional):
             if isinstance(row, Rejection):
                 yield row
                 continue
-            if pending_total is not None:  # a total row that was not the last row
-                yield Rejection(path.name, pending_total[0], "a total row in the middle of the file")
-                pending_total = None
-            total = self._total_row(row)
-            if total is not None:
-                pending_total = (row.number, total)
+            if pending is not None and pending.file == row.file:  # a total row that was not the last row
+                yield Rejection(pending.file, pending.number, "a total row in the middle of the file")
+                pending = None
+            elif pending is not None:  # the last row of an earlier sheet
+                self._add_control(totals, pending)
+                pending = None
+            if self._total_row(row) is not None:
+                pending = row
                 continue
             yield self._line(path, row, totals)
-        if pending_total is not None:
-            totals.control_total = pending_total[1]
+        if pending is not None:
+            self._add_control(totals, pending)
+
+    def _add_control(self, totals: FileTotals, row: Row) -> None:
+        totals.control_total = (totals.control_total or Decimal("0.00")) + self._total_row(row)
 
     def _total_row(self, row: Row) -> Decimal | None:
         """A trailing total row: no reference and no date, a 'total' label, and an amount."""
@@ -92,25 +97,25 @@ class LedgerExtract(RowImporter):
     def _line(self, path: Path, row: Row, totals: FileTotals) -> Line | Rejection:
         v = row.values
         if "amount" in row.formulas:
-            return Rejection(path.name, row.number, f"amount is a formula ({v['amount']}): export values")
+            return Rejection(row.file, row.number, f"amount is a formula ({v['amount']}): export values")
         try:
             amount = self.layout.spend_sign * parse_money(v["amount"])
         except ValueError as exc:
-            return Rejection(path.name, row.number, str(exc))
+            return Rejection(row.file, row.number, str(exc))
         totals.lines_total += amount
         currency = v.get("currency", "").upper()
         if currency and currency != CURRENCY:
-            return Rejection(path.name, row.number, f"currency {currency}, the pool keeps {CURRENCY}", amount)
+            return Rejection(row.file, row.number, f"currency {currency}, the pool keeps {CURRENCY}", amount)
         try:
             date = parse_date(v["date"], self.layout.date_formats + ("%Y-%m-%d",))
         except ValueError as exc:
-            return Rejection(path.name, row.number, str(exc), amount)
+            return Rejection(row.file, row.number, str(exc), amount)
         if not v["reference"]:
-            return Rejection(path.name, row.number, "no transaction reference: it could not be "
+            return Rejection(row.file, row.number, "no transaction reference: it could not be "
                                                    "told apart from a repeat", amount)
         account = self.mapping.account(self.layout.system, v["cost_centre"], v["account_code"])
         meta = data.new_metadata(str(path), row.number)
-        meta.update({"system": self.layout.system, "ref": v["reference"], "source": f"{path.name}:{row.number}",
+        meta.update({"system": self.layout.system, "ref": v["reference"], "source": f"{row.file}:{row.number}",
                      "cost-centre": v["cost_centre"], "account-code": v["account_code"]})
         entry = data.Transaction(
             meta, date, "*" if account else "!", v["supplier"] or None, v["description"],

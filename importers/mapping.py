@@ -14,6 +14,7 @@ suspense (Expenses:Suspense, flagged !) and is listed in the import summary.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class MappingError(Exception):
 class Mapping:
     accounts: dict[tuple[str, str, str], str]  # (system, cost centre, account code or "") -> account
     schemes: dict[tuple[str, str, str], str]  # same keys -> scheme ID
+    warnings: tuple[str, ...] = ()  # about the file, each "mapping.csv:LINE: ..."
 
     def account(self, system: str, cost_centre: str, account_code: str) -> str | None:
         key = (system, cost_centre.strip().upper(), account_code.strip().upper())
@@ -36,24 +38,44 @@ class Mapping:
 
     @classmethod
     def load(cls, path: Path, agreement: Agreement) -> "Mapping":
+        """Read mapping.csv; MappingError naming its file and line for anything wrong in it. A file saved
+        as Windows-1252 (Excel's plain "CSV") is read as such, with a warning."""
+        text, warnings = _text(path)
         accounts, schemes = {}, {}
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"system", "cost_centre", "scheme"} - set(reader.fieldnames or [])
-            if missing:
-                raise MappingError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}")
-            for row in reader:
-                key = (row["system"].strip().lower(), row["cost_centre"].strip().upper(),
-                       (row.get("account_code") or "").strip().upper())
-                scheme = agreement.scheme(row["scheme"].strip())
-                if scheme is None:
-                    raise MappingError(f"{path}:{reader.line_num}: unknown scheme {row['scheme']!r}")
-                account = (row.get("account") or "").strip() or scheme.accounts[0]
-                if not scheme.owns(account):
-                    raise MappingError(f"{path}:{reader.line_num}: {account} is not an account of "
-                                       f"scheme {scheme.scheme}")
-                if key in accounts:
-                    raise MappingError(f"{path}:{reader.line_num}: {key[1]} {key[2] or '(any code)'} "
-                                       f"is mapped twice for {key[0]}")
-                accounts[key], schemes[key] = account, scheme.scheme
-        return cls(accounts, schemes)
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        missing = {"system", "cost_centre", "scheme"} - set(reader.fieldnames or [])
+        if missing:
+            raise MappingError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}")
+        for row in reader:
+            values = {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}
+            empty = [k for k in ("system", "cost_centre", "scheme") if not values.get(k)]
+            if empty:
+                raise MappingError(f"{path}:{reader.line_num}: no {' or '.join(empty)} (the row has "
+                                   f"{len([v for v in row.values() if v is not None])} of the header's "
+                                   f"{len(reader.fieldnames)} columns)")
+            key = (values["system"].lower(), values["cost_centre"].upper(), values.get("account_code", "").upper())
+            scheme = agreement.scheme(values["scheme"])
+            if scheme is None:
+                raise MappingError(f"{path}:{reader.line_num}: unknown scheme {values['scheme']!r}")
+            account = values.get("account") or scheme.accounts[0]
+            if not scheme.owns(account):
+                raise MappingError(f"{path}:{reader.line_num}: {account} is not an account of "
+                                   f"scheme {scheme.scheme}")
+            if key in accounts:
+                raise MappingError(f"{path}:{reader.line_num}: {key[1]} {key[2] or '(any code)'} "
+                                   f"is mapped twice for {key[0]}")
+            accounts[key], schemes[key] = account, scheme.scheme
+        return cls(accounts, schemes, tuple(warnings))
+
+
+def _text(path: Path) -> tuple[str, list[str]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MappingError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        return raw.decode("cp1252", errors="replace"), [
+            f"{path}:{line}: not UTF-8; read as Windows-1252 (save it as \"CSV UTF-8\" to be sure of the text)"]

@@ -88,7 +88,7 @@ class MetricsImporter(AgreementImporter):
         v = row.values
 
         def reject(reason: str) -> Rejection:
-            return Rejection(path.name, row.number, reason)
+            return Rejection(row.file, row.number, reason)
 
         metric = lookup(self.agreement.metrics, v["metric"])
         if metric is None:
@@ -124,7 +124,7 @@ class MetricsImporter(AgreementImporter):
             if tranche.metric != metric:
                 return reject(f"tranche {tranche_id} is measured on {tranche.metric}, not {metric}")
         meta = data.new_metadata(str(path), row.number)
-        meta["source"] = f"{path.name}:{row.number}"
+        meta["source"] = f"{row.file}:{row.number}"
         meta.update({k: numbers[k] for k in ("numerator", "denominator") if k in numbers})
         if tranche_id:
             meta["tranche"] = tranche_id

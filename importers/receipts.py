@@ -62,7 +62,7 @@ class ReceiptsImporter(AgreementImporter):
         v = row.values
 
         def reject(reason: str, amount: Decimal | None = None) -> Rejection:
-            return Rejection(path.name, row.number, reason, amount)
+            return Rejection(row.file, row.number, reason, amount)
 
         if "amount" in row.formulas:
             return reject(f"amount is a formula ({v['amount']}): export values")
@@ -91,7 +91,7 @@ class ReceiptsImporter(AgreementImporter):
         if contribution is None:
             return reject(f"no {year.label} contribution from {partner.partner} ({source}) in the plan", amount)
         meta = data.new_metadata(str(path), row.number)
-        meta.update({"system": RECEIPTS, "ref": v["reference"], "source": f"{path.name}:{row.number}"})
+        meta.update({"system": RECEIPTS, "ref": v["reference"], "source": f"{row.file}:{row.number}"})
         narration = v.get("narration") or f"{self.agreement.sources[source]} contribution"
         entry = data.Transaction(
             meta, date, "*", partner.name, narration, data.EMPTY_SET, data.EMPTY_SET,

@@ -29,6 +29,7 @@ class Row:
     number: int  # row number in the file (1 is the header row for CSV)
     values: dict[str, str]
     formulas: tuple[str, ...] = ()  # XLSX: headers whose cell held a formula
+    file: str = ""  # "extract.csv", or "book.xlsx:Sheet" in a workbook of several sheets
 
 
 @dataclass(frozen=True)
@@ -128,14 +129,40 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list]]:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise Refused(f"{path.name}: not a readable XLSX workbook ({exc})") from None
+    number = 0
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise Refused(f"{path.name}: no sheet named {sheet!r} (sheets: {', '.join(book.sheetnames)})")
         ws = book[sheet] if sheet else book.worksheets[0]
+        merged = _merged_ranges(book, ws)
+        if merged:
+            raise Refused(f"{path.name}: sheet {ws.title!r} has merged cells ({', '.join(merged[:5])}): "
+                          "unmerge them, one value per cell, and save again")
         for number, cells in enumerate(ws.iter_rows(), start=1):
             yield number, [_xlsx_text(c) for c in cells]
+    except Refused:
+        raise
+    except Exception as exc:  # a damaged or truncated workbook fails part way
+        raise Refused(f"{path.name}: cannot be read after row {number} ({type(exc).__name__}: {exc}); "
+                      "the workbook may be damaged or incomplete") from None
     finally:
         book.close()
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z0-9:]+)"')
+
+
+def _merged_ranges(book, ws) -> list[str]:
+    """The merged ranges of a read-only worksheet (openpyxl does not give them in read-only mode),
+    from the sheet's XML, read in pieces."""
+    ranges, tail = [], b""
+    with book._archive.open(ws._worksheet_path) as xml:
+        while chunk := xml.read(1 << 20):
+            text = tail + chunk
+            matches = list(_MERGE.finditer(text))
+            ranges += [m.group(1).decode() for m in matches]
+            tail = text[max(len(text) - 200, matches[-1].end() if matches else 0):]
+    return ranges
 
 
 class Formula(str):
@@ -159,39 +186,71 @@ def _xlsx_text(cell) -> str:
 
 def data_rows(path: Path, required: dict[str, tuple[str, ...]], optional: dict[str, tuple[str, ...]] = {},
               sheet: str | None = None) -> Iterator[Row | Rejection]:
-    """Rows keyed by field name (not header text). Refuses the file when a required column is missing,
-    or when it has no header. Blank rows are skipped."""
-    rows = _raw_rows(path, sheet)
+    """Rows keyed by field name (not header text). A workbook is read sheet by sheet: every sheet whose
+    header row has the required columns (or only `sheet`), each row named "book.xlsx:Sheet:row" when
+    the workbook has more than one sheet. Refuses the file when a required column is missing, a
+    column is headed twice, or it has no header. Blank rows are skipped."""
+    if path.suffix.lower() == ".xlsx" and sheet is None:
+        names = sheet_names(path)
+        for name in layout_sheets(path, required)[0] or names[:1]:
+            label = f"{path.name}:{name}" if len(names) > 1 else path.name
+            yield from _sheet_data_rows(path, label, required, optional, name)
+        return
+    yield from _sheet_data_rows(path, path.name, required, optional, sheet)
+
+
+def _sheet_data_rows(path, label, required, optional, sheet) -> Iterator[Row | Rejection]:
     columns: dict[str, int] | None = None
-    for number, cells in rows:
+    for number, cells in _raw_rows(path, sheet):
         if isinstance(cells, str):
             if columns is None:
-                raise Refused(f"{path.name}:{number}: {cells}")
-            yield Rejection(path.name, number, cells)
+                raise Refused(f"{label}:{number}: {cells}")
+            yield Rejection(label, number, cells)
             continue
         if not any(str(c).strip() for c in cells):
             continue
         if columns is None:
-            columns = _columns(path, number, [str(c).strip() for c in cells], required, optional)
+            columns = _columns(label, number, [str(c).strip() for c in cells], required, optional)
             continue
         values = {field: (cells[i] if i < len(cells) else "") for field, i in columns.items()}
         formulas = tuple(f for f, v in values.items() if isinstance(v, Formula))
-        yield Row(number, {f: str(v).strip() for f, v in values.items()}, formulas)
+        yield Row(number, {f: str(v).strip() for f, v in values.items()}, formulas, label)
     if columns is None:
-        raise Refused(f"{path.name}: the file is empty")
+        raise Refused(f"{label}: the file is empty")
 
 
-def _columns(path, number, headers, required, optional) -> dict[str, int]:
+def layout_sheets(path: Path, columns: dict[str, tuple[str, ...]]) -> tuple[list[str], list[str]]:
+    """A workbook's sheets whose header row has `columns`, and the others."""
+    matching, others = [], []
+    for name in sheet_names(path):
+        (matching if has_layout(header_row(path, name), columns) else others).append(name)
+    return matching, others
+
+
+def has_layout(headers: list[str], columns: dict[str, tuple[str, ...]]) -> bool:
+    return not missing_columns(headers, columns)
+
+
+def missing_columns(headers: list[str], columns: dict[str, tuple[str, ...]]) -> list[str]:
+    """The first accepted name of each column that `headers` lacks."""
+    lowered = {h.lower() for h in headers}
+    return [names[0] for names in columns.values() if not any(n.lower() in lowered for n in names)]
+
+
+def _columns(label, number, headers, required, optional) -> dict[str, int]:
     lowered = [h.lower() for h in headers]
     found, missing = {}, []
     for field, names in {**required, **optional}.items():
         index = next((lowered.index(n.lower()) for n in names if n.lower() in lowered), None)
         if index is not None:
+            if lowered.count(lowered[index]) > 1:
+                raise Refused(f"{label}:{number}: two columns are headed {headers[index]!r}: which one to "
+                              "read is not clear; rename or remove one")
             found[field] = index
         elif field in required:
             missing.append(names[0])
     if missing:
-        raise Refused(f"{path.name}:{number}: missing required column(s): {', '.join(missing)} "
+        raise Refused(f"{label}:{number}: missing required column(s): {', '.join(missing)} "
                       f"(found: {', '.join(h for h in headers if h)})")
     return found
 

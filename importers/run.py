@@ -18,7 +18,7 @@ from pathlib import Path
 from beancount.parser import printer
 
 from importers.base import FileTotals, Known, Line
-from importers.rows import Refused, Rejection, unreadable
+from importers.rows import Refused, Rejection, header_row, layout_sheets, missing_columns, unreadable
 from rules.identity import fingerprint
 
 ZERO = Decimal("0.00")
@@ -38,6 +38,7 @@ class FileSummary:
     conflicts: list[Rejection] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     refused: str = ""
+    notes: list[str] = field(default_factory=list)  # warnings about the file (e.g. a sheet not read)
     written_total: Decimal = ZERO
     already_total: Decimal = ZERO
     repeated_total: Decimal = ZERO
@@ -83,10 +84,16 @@ def import_file(path: Path, importers: list, seen: dict[tuple, Known | None], pr
         return summary
     importer = next((i for i in importers if _identifies(i, path)), None)
     if importer is None:
-        names = "; ".join(getattr(i, "title", i.name) for i in importers)
-        summary.refused = f"unknown layout: its header matches none of the known extracts ({names})"
+        summary.refused = _unknown_layout(path, importers)
         return summary
     summary.importer = importer.name
+    if path.suffix.lower() == ".xlsx" and importer.columns:
+        try:
+            others = layout_sheets(path, importer.columns)[1]
+        except Refused as exc:
+            summary.refused = str(exc)
+            return summary
+        summary.notes += [f"sheet {name!r} has no {importer.title} header row: not read" for name in others]
     buffer, added = io.StringIO(), {}
     try:
         for item in importer.screened(str(path), summary.totals):
@@ -112,6 +119,25 @@ def import_file(path: Path, importers: list, seen: dict[tuple, Known | None], pr
     summary.text = buffer.getvalue()
     seen.update(added)
     return summary
+
+
+def _unknown_layout(path: Path, importers) -> str:
+    """Why no importer took the file: the columns it lacks of the layout it comes closest to (at least
+    half of that layout's columns present), else the list of known layouts."""
+    try:
+        headers = header_row(path)
+    except Refused as exc:
+        return str(exc)
+    best = None
+    for importer in importers:
+        if importer.columns:
+            missing = missing_columns(headers, importer.columns)
+            if len(missing) * 2 <= len(importer.columns) and (best is None or len(missing) < len(best[1])):
+                best = (importer, missing)
+    if best is not None:
+        return f"looks like a {best[0].title} but lacks required column(s): {', '.join(best[1])}"
+    names = "; ".join(getattr(i, "title", i.name) for i in importers)
+    return f"unknown layout: its header matches none of the known extracts ({names})"
 
 
 def _identifies(importer, path: Path) -> bool:
@@ -187,6 +213,8 @@ def print_summary(summaries: list[FileSummary], file=None) -> None:
     file = file or sys.stdout
     for s in summaries:
         print(f"{s.file}" + (f" [{s.importer}]" if s.importer else ""), file=file)
+        for note in s.notes:
+            print(f"  warning: {s.file}: {note}", file=file)
         if s.refused:
             print(f"  REFUSED, nothing written: {s.refused}", file=file)
             for rejection in s.rejected[:50]:

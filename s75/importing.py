@@ -43,6 +43,9 @@ def _run_locked(ledger: str, files: list[str], dry_run: bool) -> int:
     except (MappingError, OSError) as exc:
         print(f"cannot import: {exc}", file=sys.stderr)
         return 1
+    mapping = next((i.mapping for i in importers if hasattr(i, "mapping")), None)
+    for warning in mapping.warnings if mapping else ():
+        print(f"warning: {warning}", file=sys.stderr)
     seen = {}
     for importer in importers:
         seen.update(importer.existing_keys(loaded.entries))
