@@ -6,7 +6,7 @@ The guarantee of `replace_files(folder, {name: bytes})`:
 - when it raises, every named file holds what it held before, or is still absent (except
   PartlyReplaced: a rename failed and a file already replaced could not be put back);
 - SIGTERM, SIGINT and SIGHUP are held back while it runs (called on the main thread) and take effect
-  once it has finished, so they never stop it part way;
+  once it has finished, as they would have, so they never stop it part way;
 - if the process is killed outright (SIGKILL, power cut) after the point of no return, the next
   `replace_files` into that folder completes the set before doing anything else (with no files,
   that is all it does); killed before it, the old files stand;
@@ -220,12 +220,25 @@ def _locked(folder: Path):
 
 @contextlib.contextmanager
 def _signals_held():
-    """Block SIGTERM, SIGINT and SIGHUP (on the main thread, where Python handles them) until the end."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+    """Hold back SIGTERM, SIGINT and SIGHUP until the end, then act on them as before. The main thread
+    blocks them; one that reaches another thread (a library's native worker: blocking is per thread)
+    is noted by a handler instead of ending the process, and raised again at the end. Off the main
+    thread Python cannot handle signals, and nothing is held."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    noted: list[int] = []
+    previous = {sig: signal.getsignal(sig) for sig in HELD}
+    previous = {sig: handler for sig, handler in previous.items() if handler is not None}  # None: set in C
+    for sig in previous:
+        signal.signal(sig, lambda number, frame: noted.append(number))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD) if hasattr(signal, "pthread_sigmask") else None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # runs the handler for any held meanwhile
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(noted):
+            signal.raise_signal(sig)
