@@ -15,7 +15,7 @@ from beancount.core import data
 from importers.rows import Refused, Rejection, has_layout, header_row, layout_sheets
 from rules.agreement import Agreement
 from rules.entries import where as entry_location
-from rules.identity import Fingerprint, fingerprint, identity
+from rules.identity import Fingerprint, fingerprint, identity, normalise
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Known:
 
 
 def transaction_key(system: str, ref: str) -> tuple:
-    return ("txn", system, ref)
+    return ("txn", *normalise(system, ref))
 
 
 @dataclass
@@ -71,7 +71,7 @@ def has_columns(filepath: str, columns: dict[str, tuple[str, ...]]) -> bool:
     path = Path(filepath)
     try:
         if path.suffix.lower() == ".csv":
-            return has_layout(header_row(path), columns)
+            return has_layout(header_row(path, columns=columns), columns)
         return path.suffix.lower() == ".xlsx" and bool(layout_sheets(path, columns)[0])
     except Refused:
         return False
@@ -126,22 +126,20 @@ class RowImporter(beangulp.Importer):
     def read(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line | Rejection]:
         raise NotImplementedError
 
-    def screened(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line | Rejection]:
-        """`read`, with each line put through the screen (dates the pool can take, plausibility)."""
-        for item in self.read(filepath, totals):
+    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
+        """beangulp's entry point: the file's entries less those the ledger already has, each through
+        the screen, or Refused naming every bad row (no summary is shown there, so a partial import
+        would go unnoticed)."""
+        known = self.existing_keys(existing or [])
+        lines, rejected = [], []
+        for item in self.read(filepath):
+            if isinstance(item, Line) and (item.key in known or item.amount == 0):
+                continue
             if isinstance(item, Line) and self.screen is not None:
                 item = self.screen(item)
-            yield item
-
-    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
-        """beangulp's entry point: the file's entries less those the ledger already has, or Refused
-        naming every bad row (no summary is shown there, so a partial import would go unnoticed)."""
-        lines, rejected = [], []
-        for item in self.screened(filepath):
             (rejected if isinstance(item, Rejection) else lines).append(item)
         refuse_rejected(rejected)
-        known = self.existing_keys(existing or [])
-        return [line.entry for line in lines if line.key not in known and line.amount != 0]
+        return [line.entry for line in lines]
 
 
 class AgreementImporter(RowImporter):

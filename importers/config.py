@@ -19,7 +19,8 @@ def importers_for(ledger: Path, entries) -> list:
     """Every importer, in the order they are tried on a file."""
     agreement, _ = read_agreement(entries)
     cash = agreement.pool.cash_account if agreement.pool else "Assets:Pool:Cash"
-    mapping = Mapping.load(Path(ledger).parent / MAPPING, agreement)
+    systems = (council_gl.LAYOUT.system, icb_ledger.LAYOUT.system)
+    mapping = Mapping.load(Path(ledger).parent / MAPPING, agreement, systems)
     found = [council_gl.importer(mapping, cash), icb_ledger.importer(mapping, cash),
              receipts.ReceiptsImporter(agreement), metrics.MetricsImporter(agreement),
              plan.PlanImporter(agreement)]

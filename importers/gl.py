@@ -26,7 +26,8 @@ from beancount.core.amount import Amount
 
 from importers.base import FileTotals, Known, Line, RowImporter, transaction_key, transaction_keys
 from importers.mapping import SUSPENSE, Mapping
-from importers.rows import Rejection, Row, data_rows, parse_date, parse_money
+from importers.rows import Rejection, Row, data_rows
+from importers.values import hidden_character, parse_date, parse_money
 
 CURRENCY = "GBP"
 TOTAL_WORDS = ("total", "grand total", "control total")
@@ -96,8 +97,9 @@ class LedgerExtract(RowImporter):
 
     def _line(self, path: Path, row: Row, totals: FileTotals) -> Line | Rejection:
         v = row.values
-        if "amount" in row.formulas:
-            return Rejection(row.file, row.number, f"amount is a formula ({v['amount']}): export values")
+        formula = row.formula("amount", "date", "reference", "cost_centre", "account_code")
+        if formula:
+            return Rejection(row.file, row.number, formula)
         try:
             amount = self.layout.spend_sign * parse_money(v["amount"])
         except ValueError as exc:
@@ -113,6 +115,10 @@ class LedgerExtract(RowImporter):
         if not v["reference"]:
             return Rejection(row.file, row.number, "no transaction reference: it could not be "
                                                    "told apart from a repeat", amount)
+        hidden = hidden_character(v["reference"])
+        if hidden:
+            return Rejection(row.file, row.number, f"the reference holds an invisible or control character "
+                                                   f"({hidden}): retype it in the finance system's form", amount)
         account = self.mapping.account(self.layout.system, v["cost_centre"], v["account_code"])
         meta = data.new_metadata(str(path), row.number)
         meta.update({"system": self.layout.system, "ref": v["reference"], "source": f"{row.file}:{row.number}",

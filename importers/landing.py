@@ -9,7 +9,8 @@ entries: nothing is counted twice, nothing is lost. The lock is a file beside th
 `land` writes the new entries to a hidden file in `imports/` with a unique name, fsyncs it, loads the
 ledger together with it (the same plugins and checks `s75 check` runs), and only if that gives no
 error renames it to `imports/YYYY-MM-DD.beancount` (`-2`, `-3`... when the day has one). Any problem
-leaves the ledger as it was and no file behind.
+leaves the ledger as it was and no file behind; a hidden file left by an import that was killed
+(SIGKILL) is removed by the next one, which holds the lock, so no other import can be writing it.
 """
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ def land(ledger: Path, text: str, today: datetime.date) -> Path:
     staged = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(".pending-*.beancount"):  # left by an import that was killed
+            stale.unlink()
         handle, staged = tempfile.mkstemp(prefix=".pending-", suffix=".beancount", dir=folder)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
@@ -82,6 +85,8 @@ def land(ledger: Path, text: str, today: datetime.date) -> Path:
             os.fsync(out.fileno())
         os.chmod(staged, 0o666 & ~_umask())
         problems = verify(ledger, Path(staged))
+        if any("KeyboardInterrupt" in problem for problem in problems):  # Ctrl-C while the parser ran
+            raise KeyboardInterrupt
         if problems:
             raise LandingRefused(["the new entries would make the ledger wrong; nothing written:", *problems])
         os.replace(staged, target)

@@ -37,7 +37,7 @@ class Mapping:
         return self.accounts.get(key) or self.accounts.get((key[0], key[1], ""))
 
     @classmethod
-    def load(cls, path: Path, agreement: Agreement) -> "Mapping":
+    def load(cls, path: Path, agreement: Agreement, systems: tuple[str, ...] = ()) -> "Mapping":
         """Read mapping.csv; MappingError naming its file and line for anything wrong in it. A file saved
         as Windows-1252 (Excel's plain "CSV") is read as such, with a warning."""
         text, warnings = _text(path)
@@ -54,6 +54,9 @@ class Mapping:
                                    f"{len([v for v in row.values() if v is not None])} of the header's "
                                    f"{len(reader.fieldnames)} columns)")
             key = (values["system"].lower(), values["cost_centre"].upper(), values.get("account_code", "").upper())
+            if systems and key[0] not in systems:
+                raise MappingError(f"{path}:{reader.line_num}: unknown system {values['system']!r} "
+                                   f"(systems: {', '.join(systems)})")
             scheme = agreement.scheme(values["scheme"])
             if scheme is None:
                 raise MappingError(f"{path}:{reader.line_num}: unknown scheme {values['scheme']!r}")
@@ -73,6 +76,8 @@ def _text(path: Path) -> tuple[str, list[str]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise MappingError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise MappingError(f"{path}:1: is UTF-16 text: save it as CSV UTF-8")
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:

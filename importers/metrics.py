@@ -31,7 +31,8 @@ from beancount.parser.grammar import ValueType
 
 from importers.base import FileTotals, Known, Line, AgreementImporter, known_at, lookup
 from importers.receipts import DATE_FORMATS
-from importers.rows import Rejection, Row, data_rows, parse_date
+from importers.rows import Rejection, Row, data_rows
+from importers.values import parse_date
 from rules.calendar import parse_period
 
 COLUMNS = {"metric": ("Metric",), "period": ("Period",), "value": ("Value", "Actual")}

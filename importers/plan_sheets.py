@@ -15,7 +15,8 @@ from beancount.core.amount import Amount
 
 from importers.gl import CURRENCY
 from importers.base import lookup
-from importers.rows import Refused, Rejection, Row, data_rows, parse_money
+from importers.rows import Refused, Rejection, Row, data_rows
+from importers.values import parse_money
 from rules.agreement import AREAS, JOINT, Agreement, parse_split
 from rules.calendar import FinancialYear, parse_year
 

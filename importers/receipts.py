@@ -28,7 +28,8 @@ from beancount.core.amount import Amount
 
 from importers.base import FileTotals, Known, Line, AgreementImporter, lookup, transaction_key, transaction_keys
 from importers.gl import CURRENCY
-from importers.rows import Rejection, Row, data_rows, parse_date, parse_money
+from importers.rows import Rejection, Row, data_rows
+from importers.values import hidden_character, parse_date, parse_money
 from rules.calendar import year_of
 from rules.identity import RECEIPTS
 
@@ -64,8 +65,9 @@ class ReceiptsImporter(AgreementImporter):
         def reject(reason: str, amount: Decimal | None = None) -> Rejection:
             return Rejection(row.file, row.number, reason, amount)
 
-        if "amount" in row.formulas:
-            return reject(f"amount is a formula ({v['amount']}): export values")
+        formula = row.formula("amount", "date", "reference", "partner", "source")
+        if formula:
+            return reject(formula)
         try:
             amount = parse_money(v["amount"])
         except ValueError as exc:
@@ -77,6 +79,9 @@ class ReceiptsImporter(AgreementImporter):
             return reject(str(exc), amount)
         if not v["reference"]:
             return reject("no reference: the receipt could not be told apart from a repeat", amount)
+        hidden = hidden_character(v["reference"])
+        if hidden:
+            return reject(f"the reference holds an invisible or control character ({hidden}): retype it", amount)
         partner = self.agreement.partner(lookup([p.partner for p in self.agreement.partners], v["partner"]) or "")
         if partner is None:
             known = ", ".join(p.partner for p in self.agreement.partners) or "none declared"

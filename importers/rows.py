@@ -11,8 +11,9 @@ import csv
 import datetime
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
@@ -31,6 +32,13 @@ class Row:
     formulas: tuple[str, ...] = ()  # XLSX: headers whose cell held a formula
     file: str = ""  # "extract.csv", or "book.xlsx:Sheet" in a workbook of several sheets
 
+    def formula(self, *fields: str) -> str | None:
+        """Why the row cannot be taken when one of `fields` held a formula, not a value."""
+        field = next((f for f in fields if f in self.formulas), None)
+        if field is None:
+            return None
+        return f"{field.replace('_', ' ')} is a formula ({self.values[field]}): export values, not formulas"
+
 
 @dataclass(frozen=True)
 class Rejection:
@@ -46,6 +54,8 @@ class Rejection:
 def unreadable(path: Path) -> str:
     """Why `path` cannot be read as an extract, in a few plain words; "" when it can. Checked before
     anything opens it: opening a named pipe would wait for ever."""
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in path.name):
+        return "its name holds a line break or control character: rename the file"
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -69,6 +79,20 @@ def unreadable(path: Path) -> str:
     return ""
 
 
+def shape_problem(path: Path) -> str:
+    """What a file that no importer recognised is, when its first bytes say: "" when they say nothing."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(1024)
+    except OSError:
+        return ""
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff") or start.count(b"\x00") > len(start) // 4 > 0:
+        return "is UTF-16 text: save it as CSV UTF-8"
+    if start.startswith(b"PK\x03\x04") and path.suffix.lower() != ".xlsx":
+        return f"is an XLSX workbook named {path.suffix or 'without .xlsx'}: name it .xlsx"
+    return ""
+
+
 def _decode(line: bytes) -> str:
     """UTF-8 (a BOM is dropped), else Windows-1252, decided line by line so that files stream."""
     try:
@@ -78,17 +102,38 @@ def _decode(line: bytes) -> str:
 
 
 def _csv_lines(path: Path) -> Iterator[str]:
+    """The file's lines, decoded; a line break is LF, CR LF or a lone CR (old spreadsheet exports)."""
     with open(path, "rb") as handle:
         for line in handle:
+            body = line.rstrip(b"\r\n")
+            if b"\r" in body:
+                for part in body.split(b"\r"):
+                    yield _decode(part + b"\n")
+                continue
             yield _decode(line)
 
 
-def header_row(path: Path, sheet: str | None = None) -> list[str]:
-    """The first non-blank row of a CSV or an XLSX's sheet (default the first), stripped; [] when none."""
+def _delimiter(path: Path) -> str:
+    """A tab when the first line with text has tabs and no commas (a tab-separated export), else a comma."""
+    for line in _csv_lines(path):
+        if line.strip():
+            return "\t" if "\t" in line and "," not in line else ","
+    return ","
+
+
+def header_row(path: Path, sheet: str | None = None, columns: dict | None = None) -> list[str]:
+    """The header row of a CSV or an XLSX's sheet (default the first), stripped: the first of its first
+    rows with text that has `columns`, else its first row with text; [] when none."""
+    first, seen = None, 0
     for number, cells in _raw_rows(path, sheet):
         if isinstance(cells, list) and any(c.strip() for c in cells):
-            return [c.strip() for c in cells]
-    return []
+            headers = [c.strip() for c in cells]
+            if columns is None or has_layout(headers, columns):
+                return headers
+            first, seen = first or headers, seen + 1
+            if seen > TITLE_ROWS:
+                break
+    return first or []
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -110,14 +155,19 @@ def _raw_rows(path: Path, sheet: str | None = None) -> Iterator[tuple[int, list[
     if path.suffix.lower() == ".xlsx":
         yield from _xlsx_rows(path, sheet)
         return
-    reader = csv.reader(_csv_lines(path))
+    reader = csv.reader(_csv_lines(path), delimiter=_delimiter(path))
     while True:
+        start = reader.line_num + 1
         try:
             cells = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
             yield reader.line_num, f"cannot read the row ({exc}); a real extract's line is far shorter"
+            continue
+        if reader.line_num > start:
+            yield start, (f"a quote opened on this line is not closed until line {reader.line_num}: the lines "
+                          "between are not read as rows; close the quote or take the line break out of the field")
             continue
         yield reader.line_num, cells
 
@@ -199,8 +249,12 @@ def data_rows(path: Path, required: dict[str, tuple[str, ...]], optional: dict[s
     yield from _sheet_data_rows(path, path.name, required, optional, sheet)
 
 
+TITLE_ROWS = 10  # rows of title text an export may put above its header row
+
+
 def _sheet_data_rows(path, label, required, optional, sheet) -> Iterator[Row | Rejection]:
     columns: dict[str, int] | None = None
+    above: list[tuple[int, list[str]]] = []  # rows with text before the header row is found
     for number, cells in _raw_rows(path, sheet):
         if isinstance(cells, str):
             if columns is None:
@@ -210,11 +264,19 @@ def _sheet_data_rows(path, label, required, optional, sheet) -> Iterator[Row | R
         if not any(str(c).strip() for c in cells):
             continue
         if columns is None:
-            columns = _columns(label, number, [str(c).strip() for c in cells], required, optional)
+            headers = [str(c).strip() for c in cells]
+            if has_layout(headers, required) or len(above) >= TITLE_ROWS:
+                if not has_layout(headers, required):  # no header found: name what the first row lacks
+                    number, headers = above[0]
+                columns = _columns(label, number, headers, required, optional)
+            else:
+                above.append((number, headers))
             continue
         values = {field: (cells[i] if i < len(cells) else "") for field, i in columns.items()}
         formulas = tuple(f for f, v in values.items() if isinstance(v, Formula))
         yield Row(number, {f: str(v).strip() for f, v in values.items()}, formulas, label)
+    if columns is None and above:
+        _columns(label, above[0][0], above[0][1], required, optional)  # refuses, naming what is missing
     if columns is None:
         raise Refused(f"{label}: the file is empty")
 
@@ -223,7 +285,7 @@ def layout_sheets(path: Path, columns: dict[str, tuple[str, ...]]) -> tuple[list
     """A workbook's sheets whose header row has `columns`, and the others."""
     matching, others = [], []
     for name in sheet_names(path):
-        (matching if has_layout(header_row(path, name), columns) else others).append(name)
+        (matching if has_layout(header_row(path, name, columns), columns) else others).append(name)
     return matching, others
 
 
@@ -241,7 +303,11 @@ def _columns(label, number, headers, required, optional) -> dict[str, int]:
     lowered = [h.lower() for h in headers]
     found, missing = {}, []
     for field, names in {**required, **optional}.items():
-        index = next((lowered.index(n.lower()) for n in names if n.lower() in lowered), None)
+        present = [n for n in names if n.lower() in lowered]
+        if len(present) > 1:
+            raise Refused(f"{label}:{number}: both {present[0]!r} and {present[1]!r} are here, two names for "
+                          "one column: which one to read is not clear; remove one")
+        index = lowered.index(present[0].lower()) if present else None
         if index is not None:
             if lowered.count(lowered[index]) > 1:
                 raise Refused(f"{label}:{number}: two columns are headed {headers[index]!r}: which one to "
@@ -253,36 +319,3 @@ def _columns(label, number, headers, required, optional) -> dict[str, int]:
         raise Refused(f"{label}:{number}: missing required column(s): {', '.join(missing)} "
                       f"(found: {', '.join(h for h in headers if h)})")
     return found
-
-
-_MONEY = re.compile(r"^(-)?\(?(-)?£?\s*([0-9][0-9,]*)(?:\.([0-9]{1,2}))?\)?(-)?$")
-
-
-def parse_money(text: str) -> Decimal:
-    """"1,234.56", "(1,234.56)" and "1,234.56-" (negative), "£12" -> Decimal to the penny.
-    ValueError for anything else, including more than two decimal places."""
-    cleaned = text.replace(" ", "").replace("\u00a3", "£")
-    match = _MONEY.match(cleaned)
-    bracketed = cleaned.startswith("(") and cleaned.endswith(")")
-    if not match or cleaned.count("(") != cleaned.count(")"):
-        raise ValueError(f"amount {text!r} is not a number")
-    whole, pence = match.group(3), match.group(4) or "0"
-    if "," in whole and not re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+", whole):
-        raise ValueError(f"amount {text!r} has misplaced thousands separators")
-    try:
-        value = Decimal(whole.replace(",", "") + "." + pence.ljust(2, "0"))
-    except InvalidOperation:
-        raise ValueError(f"amount {text!r} is not a number") from None
-    signs = [bool(match.group(1)), bool(match.group(2)), bool(match.group(5)), bracketed]
-    if sum(signs) > 1:
-        raise ValueError(f"amount {text!r} is marked negative more than once")
-    return -value if any(signs) else value
-
-
-def parse_date(text: str, formats: tuple[str, ...]) -> datetime.date:
-    for fmt in formats:
-        try:
-            return datetime.datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"date {text!r} is not a date ({' or '.join(f.replace('%', '') for f in formats)})")

@@ -18,7 +18,8 @@ from pathlib import Path
 from beancount.parser import printer
 
 from importers.base import FileTotals, Known, Line
-from importers.rows import Refused, Rejection, header_row, layout_sheets, missing_columns, unreadable
+from importers.rows import (Refused, Rejection, header_row, layout_sheets, missing_columns, shape_problem,
+                            unreadable)
 from rules.identity import fingerprint
 
 ZERO = Decimal("0.00")
@@ -38,6 +39,7 @@ class FileSummary:
     conflicts: list[Rejection] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     refused: str = ""
+    landed: bool = False  # its new entries are in the ledger (set once the import file is in place)
     notes: list[str] = field(default_factory=list)  # warnings about the file (e.g. a sheet not read)
     written_total: Decimal = ZERO
     already_total: Decimal = ZERO
@@ -53,6 +55,9 @@ class FileSummary:
         """Rows of the file that are not in the ledger and should be: rejected or in conflict."""
         return len(self.rejected) + len(self.conflicts)
 
+    def _written(self) -> str:
+        return "written" if self.landed or not self.written else "to write, not written,"
+
     def control_line(self) -> str:
         """The file's control total against what became of it. It says "agrees" only when every row
         is in the ledger (written now or already there) or a repeat of one that is."""
@@ -61,14 +66,16 @@ class FileSummary:
         control = control if control is not None else self.totals.lines_total
         accounted = (self.written_total + self.already_total + self.repeated_total + self.conflict_total
                      + self.rejected_total)
-        if accounted != control:
+        if self.written and not self.landed:
+            verdict = "NOTHING WRITTEN"
+        elif accounted != control:
             verdict = f"DIFFERS by {control - accounted:,.2f}"
         elif self.set_aside:
             verdict = (f"NOT all in the ledger: {self.set_aside} row(s) of "
                        f"{self.conflict_total + self.rejected_total:,.2f} set aside")
         else:
             verdict = "agrees"
-        return (f"control total {control:,.2f} ({basis}); written {self.written_total:,.2f} (of which "
+        return (f"control total {control:,.2f} ({basis}); {self._written()} {self.written_total:,.2f} (of which "
                 f"{self.suspense_total:,.2f} to suspense), already in ledger {self.already_total:,.2f}, "
                 f"repeated {self.repeated_total:,.2f}, conflicts {self.conflict_total:,.2f}, "
                 f"rejected {self.rejected_total:,.2f}: {verdict}")
@@ -96,7 +103,7 @@ def import_file(path: Path, importers: list, seen: dict[tuple, Known | None], pr
         summary.notes += [f"sheet {name!r} has no {importer.title} header row: not read" for name in others]
     buffer, added = io.StringIO(), {}
     try:
-        for item in importer.screened(str(path), summary.totals):
+        for item in importer.read(str(path), summary.totals):
             summary.read += 1
             if progress is not None:
                 progress()
@@ -104,7 +111,7 @@ def import_file(path: Path, importers: list, seen: dict[tuple, Known | None], pr
                 summary.rejected.append(item)
                 summary.rejected_total += item.amount or ZERO
                 continue
-            _take(item, summary, seen, added, buffer)
+            _take(item, summary, seen, added, buffer, importer.screen)
     except Refused as exc:
         summary.refused = str(exc)
         return summary
@@ -124,6 +131,9 @@ def import_file(path: Path, importers: list, seen: dict[tuple, Known | None], pr
 def _unknown_layout(path: Path, importers) -> str:
     """Why no importer took the file: the columns it lacks of the layout it comes closest to (at least
     half of that layout's columns present), else the list of known layouts."""
+    shape = shape_problem(path)
+    if shape:
+        return shape
     try:
         headers = header_row(path)
     except Refused as exc:
@@ -134,6 +144,9 @@ def _unknown_layout(path: Path, importers) -> str:
             missing = missing_columns(headers, importer.columns)
             if len(missing) * 2 <= len(importer.columns) and (best is None or len(missing) < len(best[1])):
                 best = (importer, missing)
+    if best is not None and not best[1]:
+        return (f"has the columns of a {best[0].title} but is named {path.suffix or 'without .csv'}: "
+                "name it .csv (or .xlsx for a workbook)")
     if best is not None:
         return f"looks like a {best[0].title} but lacks required column(s): {', '.join(best[1])}"
     names = "; ".join(getattr(i, "title", i.name) for i in importers)
@@ -147,7 +160,10 @@ def _identifies(importer, path: Path) -> bool:
         return False
 
 
-def _take(line: Line, summary: FileSummary, seen: dict, added: dict, buffer) -> None:
+def _take(line: Line, summary: FileSummary, seen: dict, added: dict, buffer, screen=None) -> None:
+    """What becomes of one line: skipped (zero), already in the ledger, a repeat, a conflict, or (past
+    the screen) rejected or written. A line already in the ledger is not screened again: a closed
+    year's extract re-imported is "already in ledger", not rejected."""
     amount = line.amount or ZERO
     if line.amount is not None and line.amount == 0:
         summary.zero += 1
@@ -156,7 +172,12 @@ def _take(line: Line, summary: FileSummary, seen: dict, added: dict, buffer) -> 
     in_ledger = line.key in seen
     earlier = seen[line.key] if in_ledger else added.get(line.key)
     if earlier is None:
-        _write(line, mine, summary, added, buffer)
+        screened = screen(line) if screen is not None else line
+        if isinstance(screened, Rejection):
+            summary.rejected.append(screened)
+            summary.rejected_total += amount
+        else:
+            _write(screened, mine, summary, added, buffer)
     elif earlier.fingerprint is not None and not earlier.fingerprint.agrees(mine.fingerprint):
         holder = "the ledger holds" if in_ledger else "an earlier row says"
         summary.conflicts.append(Rejection(
@@ -168,8 +189,8 @@ def _take(line: Line, summary: FileSummary, seen: dict, added: dict, buffer) -> 
         summary.already += 1
         summary.already_total += amount
     else:
-        summary.repeated.append(f"row {line.number} repeats row {earlier.where.rpartition(':')[2]} "
-                                f"({_name(line.key)})")
+        summary.repeated.append(f"{_row_of(mine.where, earlier.where)} repeats "
+                                f"{_row_of(earlier.where, mine.where)} ({_name(line.key)})")
         summary.repeated_total += amount
 
 
@@ -191,6 +212,12 @@ def _known(line: Line) -> Known:
     where = str(line.entry.meta.get("source", f"row {line.number}"))
     entry = line.entry
     return Known(where, fingerprint(entry) if hasattr(entry, "postings") else None)
+
+
+def _row_of(where: str, other: str) -> str:
+    """"row 7" when both places are in one file (or sheet), else the place in full ("gl.xlsx:Late:2")."""
+    file, _, number = where.rpartition(":")
+    return f"row {number}" if file == other.rpartition(":")[0] else where
 
 
 def _name(key: tuple) -> str:
@@ -220,7 +247,7 @@ def print_summary(summaries: list[FileSummary], file=None) -> None:
             for rejection in s.rejected[:50]:
                 print(f"  {rejection}", file=file)
             continue
-        print(f"  rows read {s.read}; written {s.written}; already in ledger {s.already}; repeated in file "
+        print(f"  rows read {s.read}; {s._written()} {s.written}; already in ledger {s.already}; repeated in file "
               f"{len(s.repeated)}; zero amounts skipped {s.zero}; to suspense {s.suspense}; flagged for review "
               f"{len(s.flagged)}; conflicts {len(s.conflicts)}; rejected {len(s.rejected)}", file=file)
         print(f"  {s.control_line()}", file=file)

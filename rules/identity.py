@@ -24,13 +24,19 @@ RECEIPTS = "receipts"  # the system name of contribution receipts
 
 def identity(entry) -> tuple[str, str] | None:
     """(system, reference) of a transaction that has a `ref:`; None for one without. A `ref:` without
-    `system:` has the system "" (rules.validate reports it: it cannot be told from another system's)."""
+    `system:` has the system "" (rules.validate reports it: it cannot be told from another system's).
+    Compared as finance officers read them: spaces around them and the case of letters do not count
+    ("gl-100234" is GL-100234)."""
     if not isinstance(entry, data.Transaction):
         return None
     ref = entry.meta.get(REF)
     if ref is None:
         return None
-    return (str(entry.meta.get(SYSTEM, "")), str(ref))
+    return normalise(entry.meta.get(SYSTEM, ""), ref)
+
+
+def normalise(system, ref) -> tuple[str, str]:
+    return (str(system).strip().lower(), str(ref).strip().upper())
 
 
 @dataclass(frozen=True)
@@ -40,22 +46,28 @@ class Fingerprint:
     date: object
     amount: Decimal
     cost_centre: str
+    account_code: str = ""
 
     def agrees(self, other: "Fingerprint") -> bool:
-        """Same date and amount, and the same cost centre where both name one (a line entered by hand
-        may not carry its cost centre)."""
+        """Same date and amount, and the same cost centre and account code where both name one (a line
+        entered by hand may not carry them; case does not count)."""
+        def same(a: str, b: str) -> bool:
+            return not a or not b or a.strip().upper() == b.strip().upper()
+
         return (self.date == other.date and self.amount == other.amount
-                and (self.cost_centre == other.cost_centre or not self.cost_centre or not other.cost_centre))
+                and same(self.cost_centre, other.cost_centre) and same(self.account_code, other.account_code))
 
     def describe(self) -> str:
         where = f", cost centre {self.cost_centre}" if self.cost_centre else ""
-        return f"{self.date} {self.amount:,.2f}{where}"
+        code = f", account code {self.account_code}" if self.account_code else ""
+        return f"{self.date} {self.amount:,.2f}{where}{code}"
 
 
 def fingerprint(entry: data.Transaction) -> Fingerprint:
     """The date, the amount of the first posting (the scheme's for spend, the cash's for a receipt, as
-    the importers write them) and the cost centre of a transaction. The accounts are left out: a line
+    the importers write them), the cost centre and the account code of a transaction. The accounts are left out: a line
     moved from suspense to its scheme by hand is still the same transaction."""
     first = entry.postings[0].units if entry.postings else None
     amount = first.number if first is not None and first.number is not None else Decimal(0)
-    return Fingerprint(entry.date, amount, str(entry.meta.get("cost-centre", "")))
+    return Fingerprint(entry.date, amount, str(entry.meta.get("cost-centre", "")),
+                       str(entry.meta.get("account-code", "")))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -38,7 +39,14 @@ def main(argv: list[str] | None = None) -> int:
                          help="how long to wait for another import into the ledger to finish (default 600)")
     args = parser.parse_args(argv)
     commands_run = {"check": _check, "position": _position, "statement": _statement, "import": _import}
-    return commands_run[args.command](args)
+    try:
+        return commands_run[args.command](args)
+    except BrokenPipeError:  # `s75 ... | head`: the reader has gone; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def _date(text: str) -> datetime.date:

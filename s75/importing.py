@@ -7,8 +7,11 @@ when nothing could be written; 0 only when every row of every file is in the led
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from importers.landing import LandingRefused, LedgerBusy, land, ledger_lock
@@ -18,15 +21,44 @@ from reports.ledger import format_error, load_ledger
 
 
 def run_import(ledger: str, files: list[str], dry_run: bool = False, wait: float = 600) -> int:
+    path = Path(ledger)
+    if path.is_dir():
+        print(f"{ledger} is a folder: give the ledger's main file, e.g. {path / 'main.beancount'}", file=sys.stderr)
+        return 1
+    if not path.is_file():
+        print(f"{ledger}: no such ledger file", file=sys.stderr)
+        return 1
+
     def waiting():
         print(f"waiting up to {wait:g} s for another import into {ledger} to finish...", file=sys.stderr)
 
     try:
-        with ledger_lock(Path(ledger), wait, on_wait=waiting):
+        with _interruptible(), ledger_lock(path, wait, on_wait=waiting):
             return _run_locked(ledger, files, dry_run)
     except (LedgerBusy, LandingRefused) as exc:
         print(*getattr(exc, "problems", [str(exc)]), sep="\n", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing written", file=sys.stderr)
+        return 130
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """SIGTERM (and SIGHUP) end an import as Ctrl-C does: through the landing's clean-up, so a stopped
+    import leaves no file behind. (SIGKILL cannot be caught: the next import removes what it left.)"""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _run_locked(ledger: str, files: list[str], dry_run: bool) -> int:
@@ -50,18 +82,24 @@ def _run_locked(ledger: str, files: list[str], dry_run: bool) -> int:
     for importer in importers:
         seen.update(importer.existing_keys(loaded.entries))
     summaries = [_one(Path(name), importers, seen) for name in files]
-    print_summary(summaries)
     bad = any(s.refused or s.set_aside for s in summaries)
     today = datetime.date.today()
     text = import_text(summaries, today)
-    if dry_run or not text:
+    target, problems = None, []
+    if text and not dry_run:
+        try:
+            target = land(loaded.path, text, today)
+        except LandingRefused as exc:
+            problems = exc.problems
+    for summary in summaries:
+        summary.landed = target is not None
+    print_summary(summaries)
+    if problems:
+        print(*problems, sep="\n", file=sys.stderr)
+        return 1
+    if target is None:
         print("dry run: nothing written" if dry_run else "nothing new to write")
         return 1 if bad else 0
-    try:
-        target = land(loaded.path, text, today)
-    except LandingRefused as exc:
-        print(*exc.problems, sep="\n", file=sys.stderr)
-        return 1
     print(f"wrote {target}")
     print(f"run `s75 check {ledger}` to check the ledger with the new entries")
     return 1 if bad else 0

@@ -65,8 +65,9 @@ def test_a_repeat_within_the_file_with_a_different_amount_is_a_conflict(tmp_path
     status, out, _ = run(capsys, "import", str(gl), "--ledger", str(ledger))
     assert status == 1 and "agrees" not in out
     assert "row 3 repeats row 2" in out
-    assert re.search(r"gl.csv:4: conflict: council GL-900001: an earlier row says 2025-10-02 10.00, cost centre CC4102 "
-                     r"\(gl.csv:2\); the extract says 2025-10-02 10.00, cost centre CC4103: not written", out), out
+    assert re.search(r"gl.csv:4: conflict: council GL-900001: an earlier row says 2025-10-02 10.00, cost centre CC4102, "
+                     r"account code 5400 \(gl.csv:2\); the extract says 2025-10-02 10.00, cost centre CC4103, "
+                     r"account code 5400: not written", out), out
 
 
 def test_dates_the_pool_cannot_take_are_rejected_and_the_ledger_stays_clean(tmp_path, capsys):
