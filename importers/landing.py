@@ -92,6 +92,7 @@ def land(ledger: Path, text: str, today: datetime.date) -> Path:
         os.replace(staged, target)
         staged = None
         _fsync_folder(folder)
+        _forget_load_cache(ledger)
     except OSError as exc:
         raise LandingRefused([f"cannot write into {folder}: {exc.strerror or exc}; nothing written"]) from None
     finally:
@@ -121,6 +122,15 @@ def verify(ledger: Path, staged: Path) -> list[str]:
         else:
             lines.append(f"{source.get('filename', '<ledger>')}:{source.get('lineno', 0)}: {message}")
     return lines
+
+
+def _forget_load_cache(ledger: Path) -> None:
+    """Remove Beancount's pickled load of the ledger: it checks only the files it read, so it would not
+    notice the new file and every report would leave it out."""
+    from beancount import loader
+
+    with contextlib.suppress(OSError):
+        os.unlink(loader.get_cache_filename(loader.PICKLE_CACHE_FILENAME, str(ledger.resolve())))
 
 
 def _free_name(folder: Path, today: datetime.date) -> Path:

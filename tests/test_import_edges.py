@@ -3,6 +3,7 @@ file names that could write ledger text, amounts past what money can be, a stale
 interruptions, and files whose shape hides their header."""
 from __future__ import annotations
 
+import functools
 import re
 
 import openpyxl
@@ -117,7 +118,9 @@ def test_dates_in_other_digits_or_past_any_pool_are_not_dates(text):
 
 
 def test_a_stale_load_cache_never_hides_a_new_import(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(loader, "PICKLE_CACHE_THRESHOLD", 0.0)  # cache every load, as a big ledger is
+    # cache every load, as Beancount does for a ledger that takes a second or more to load
+    getter = functools.partial(loader.get_cache_filename, loader.PICKLE_CACHE_FILENAME)
+    monkeypatch.setattr(loader, "_load_file", loader.pickle_cache_function(getter, 0.0, loader._uncached_load_file))
     ledger = copy_ledger(tmp_path)
     assert run(capsys, "check", str(ledger))[0] == 0
     assert (ledger.parent / ".main.beancount.picklecache").exists()
