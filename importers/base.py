@@ -12,7 +12,8 @@ from typing import Iterator
 import beangulp
 from beancount.core import data
 
-from importers.rows import Refused, Rejection, has_layout, header_row, layout_sheets
+from importers.rows import Refused, Rejection, Row, has_layout, header_row, layout_sheets
+from importers.values import parse_money
 from rules.agreement import Agreement
 from rules.entries import where as entry_location
 from rules.identity import Fingerprint, fingerprint, identity, normalise
@@ -29,6 +30,7 @@ class Line:
     key: tuple
     amount: Decimal | None = None
     suspense: bool = False
+    fingerprint: object = None  # what must agree for a repeat (a transaction's comes from its entry)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Known:
 
     where: str  # file:line
     fingerprint: Fingerprint | None = None
+    owner: object = None  # the import run's FileSummary that keeps it; None for the ledger's own
 
 
 def transaction_key(system: str, ref: str) -> tuple:
@@ -75,6 +78,45 @@ def has_columns(filepath: str, columns: dict[str, tuple[str, ...]]) -> bool:
         return path.suffix.lower() == ".xlsx" and bool(layout_sheets(path, columns)[0])
     except Refused:
         return False
+
+
+TOTAL_WORDS = ("total", "grand total", "control total")
+
+
+def total_row_amount(row: Row, label_fields: tuple[str, ...]) -> Decimal | None:
+    """The amount of a total row: no reference and no date, "total" in one of `label_fields`, and an
+    amount; None for any other row."""
+    v = row.values
+    if v.get("reference") or v.get("date"):
+        return None
+    labels = " ".join(v.get(f, "") for f in label_fields).lower()
+    if not any(word in labels for word in TOTAL_WORDS):
+        return None
+    try:
+        return parse_money(v.get("amount", ""))
+    except ValueError:
+        return None
+
+
+def control_total_rows(rows, totals: FileTotals, total_of) -> Iterator[Row | Rejection]:
+    """The rows, less the total rows: a total row that ends its sheet (or file) adds to the control
+    total (`total_of(row)` gives its amount, None for other rows); one with rows after it is rejected."""
+    pending: Row | None = None
+    for row in rows:
+        if isinstance(row, Rejection):
+            yield row
+            continue
+        if pending is not None and pending.file == row.file:
+            yield Rejection(pending.file, pending.number, "a total row in the middle of the file")
+        elif pending is not None:  # the last row of an earlier sheet
+            totals.control_total = (totals.control_total or Decimal("0.00")) + total_of(pending)
+        pending = None
+        if total_of(row) is not None:
+            pending = row
+            continue
+        yield row
+    if pending is not None:
+        totals.control_total = (totals.control_total or Decimal("0.00")) + total_of(pending)
 
 
 def refuse_rejected(rejected: list) -> None:

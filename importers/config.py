@@ -24,7 +24,7 @@ def importers_for(ledger: Path, entries) -> list:
     found = [council_gl.importer(mapping, cash), icb_ledger.importer(mapping, cash),
              receipts.ReceiptsImporter(agreement), metrics.MetricsImporter(agreement),
              plan.PlanImporter(agreement)]
-    screen = Screen(agreement)
+    screen = Screen(agreement, entries)
     for importer in found:
         importer.screen = screen
     return found

@@ -24,13 +24,13 @@ from typing import Iterator
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from importers.base import FileTotals, Known, Line, RowImporter, transaction_key, transaction_keys
+from importers.base import (FileTotals, Known, Line, RowImporter, control_total_rows, total_row_amount, transaction_key,
+                            transaction_keys)
 from importers.mapping import SUSPENSE, Mapping
 from importers.rows import Rejection, Row, data_rows
 from importers.values import hidden_character, parse_date, parse_money
 
 CURRENCY = "GBP"
-TOTAL_WORDS = ("total", "grand total", "control total")
 
 
 @dataclass(frozen=True)
@@ -61,39 +61,14 @@ class LedgerExtract(RowImporter):
         """Every data row as a Line or a Rejection; raises Refused for a file that cannot be taken."""
         path = Path(filepath)
         totals = totals if totals is not None else FileTotals()
-        pending: Row | None = None  # a total row, taken as the control total if it ends its sheet
-        for row in data_rows(path, self.layout.columns, self.layout.optional):
-            if isinstance(row, Rejection):
-                yield row
-                continue
-            if pending is not None and pending.file == row.file:  # a total row that was not the last row
-                yield Rejection(pending.file, pending.number, "a total row in the middle of the file")
-                pending = None
-            elif pending is not None:  # the last row of an earlier sheet
-                self._add_control(totals, pending)
-                pending = None
-            if self._total_row(row) is not None:
-                pending = row
-                continue
-            yield self._line(path, row, totals)
-        if pending is not None:
-            self._add_control(totals, pending)
-
-    def _add_control(self, totals: FileTotals, row: Row) -> None:
-        totals.control_total = (totals.control_total or Decimal("0.00")) + self._total_row(row)
+        rows = data_rows(path, self.layout.columns, self.layout.optional)
+        for row in control_total_rows(rows, totals, self._total_row):
+            yield row if isinstance(row, Rejection) else self._line(path, row, totals)
 
     def _total_row(self, row: Row) -> Decimal | None:
         """A trailing total row: no reference and no date, a 'total' label, and an amount."""
-        v = row.values
-        if v.get("reference") or v.get("date"):
-            return None
-        labels = " ".join(v.get(f, "") for f in ("supplier", "description", "cost_centre")).lower()
-        if not any(word in labels for word in TOTAL_WORDS):
-            return None
-        try:
-            return self.layout.spend_sign * parse_money(v.get("amount", ""))
-        except ValueError:
-            return None
+        amount = total_row_amount(row, ("supplier", "description", "cost_centre"))
+        return None if amount is None else self.layout.spend_sign * amount
 
     def _line(self, path: Path, row: Row, totals: FileTotals) -> Line | Rejection:
         v = row.values

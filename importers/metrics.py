@@ -16,12 +16,20 @@ date (dd/mm/yyyy or ISO), the period's last day when blank; Tranche the tranche 
 recorded for, when it is. Numerator, Denominator, Published and Tranche are optional columns. A row
 that cannot be taken is rejected; the rest of the file is still imported.
 
-A figure the ledger already has (same metric, period and value) is not imported again; a revised
-value for a period is a new actual, and the latest published counts.
+A figure is one per metric and period: the ledger's figure again is left out; a different value for a
+period the ledger (or an earlier row) has is a conflict, not written, unless the row is marked as a
+revision (the optional Revision column: Y). A revision is written dated when it was published, with
+`revises:` the date of the figure it revises, and counts from its own date forward: positions before
+it stay as they were issued. Refused rows: a negative value; a numerator and denominator that do not
+give the value (as a rate per 1, 100, 1,000, 10,000 or 100,000); a period outside the pool's years; a
+figure published before its period ends or more than eighteen months after; a revision of a figure
+the ledger does not have, or dated on or before it.
 """
 from __future__ import annotations
 
+import datetime
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
@@ -37,7 +45,11 @@ from rules.calendar import parse_period
 
 COLUMNS = {"metric": ("Metric",), "period": ("Period",), "value": ("Value", "Actual")}
 OPTIONAL = {"numerator": ("Numerator",), "denominator": ("Denominator",),
-            "published": ("Published", "Date published", "Date"), "tranche": ("Tranche",)}
+            "published": ("Published", "Date published", "Date"), "tranche": ("Tranche",),
+            "revision": ("Revision", "Revised")}
+YES = {"y", "yes", "true", "1", "revised", "revision"}
+RATE_BASES = (1, 100, 1000, 10000, 100000)
+LATEST_PUBLICATION = datetime.timedelta(days=548)  # eighteen months after the period ends
 ACTUAL = "s75-metric-actual"
 
 _NUMBER = re.compile(r"^-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")
@@ -58,8 +70,41 @@ def value_key(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def actual_key(metric: str, period: str, value: Decimal) -> tuple:
-    return ("metric-actual", metric, period, value_key(value))
+def actual_key(metric: str, period: str, revision_of: datetime.date | None = None) -> tuple:
+    """One figure per metric and period; a revision is its own (published on its own date)."""
+    return ("metric-actual", metric, period) if revision_of is None else ("metric-revision", metric, period,
+                                                                          revision_of.isoformat())
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What must agree for a metric figure to be the same one again: its value."""
+
+    value: Decimal
+    date: datetime.date
+    hint = "if the figure was revised, mark the row as a revision (Revision: Y)"
+
+    def agrees(self, other: "Figure") -> bool:
+        return value_key(self.value) == value_key(other.value)
+
+    def describe(self) -> str:
+        return f"{value_key(self.value)} (published {self.date})"
+
+
+def _implausible(numbers: dict[str, Decimal]) -> str | None:
+    """Why the figures cannot stand together: a negative value, or a numerator and denominator that
+    give another value at every usual rate base."""
+    value = numbers["value"]
+    if value < 0:
+        return f"value {value_key(value)} is negative"
+    if "numerator" not in numbers or "denominator" not in numbers:
+        return None
+    places = Decimal(1).scaleb(value.as_tuple().exponent) if value.as_tuple().exponent < 0 else Decimal(1)
+    ratio = numbers["numerator"] / numbers["denominator"]
+    if any(abs(ratio * base - value) <= places for base in RATE_BASES):
+        return None
+    return (f"numerator {value_key(numbers['numerator'])} and denominator {value_key(numbers['denominator'])} "
+            f"do not give the value {value_key(value)} (as a rate per 1, 100, 1,000, 10,000 or 100,000)")
 
 
 class MetricsImporter(AgreementImporter):
@@ -70,13 +115,15 @@ class MetricsImporter(AgreementImporter):
     title = "Metric actuals (Metric, Period, Value)"
 
     def existing_keys(self, entries) -> dict[tuple, Known]:
-        """Keys of the actuals already in a ledger."""
+        """The figures already in a ledger, by metric and period (revisions by their date too)."""
         keys = {}
         for e in entries:
             if isinstance(e, data.Custom) and e.type == ACTUAL and len(e.values) >= 3:
                 metric, period, value = (v.value for v in e.values[:3])
                 if isinstance(metric, str) and isinstance(period, str) and isinstance(value, Decimal):
-                    keys.setdefault(actual_key(metric, period, value), known_at(e))
+                    revises = e.meta.get("revises")
+                    key = actual_key(metric, period, e.date if isinstance(revises, datetime.date) else None)
+                    keys.setdefault(key, Known(known_at(e).where, Figure(value, e.date)))
         return keys
 
     def read(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line | Rejection]:
@@ -110,12 +157,33 @@ class MetricsImporter(AgreementImporter):
                     return reject(str(exc))
         if numbers.get("denominator") == 0:
             return reject("denominator is nil")
+        problem = _implausible(numbers)
+        if problem:
+            return reject(problem)
+        if period.year not in self.agreement.years():
+            years = ", ".join(y.label for y in self.agreement.years()) or "none"
+            return reject(f"period {period.label} is outside the pool's years ({years})")
         published = period.end
         if v.get("published"):
             try:
                 published = parse_date(v["published"], DATE_FORMATS)
             except ValueError as exc:
                 return reject(str(exc).replace("date", "published date", 1))
+        if published < period.end:
+            return reject(f"published {published}, before its period ends on {period.end}")
+        if published > period.end + LATEST_PUBLICATION:
+            return reject(f"published {published}, more than eighteen months after its period ended on "
+                          f"{period.end}: check the date")
+        revises = None
+        if v.get("revision", "").strip().lower() in YES:
+            earlier = [a for a in self.agreement.actuals if (a.metric, a.period.label) == (metric, period.label)]
+            if not earlier:
+                return reject(f"a revision of {metric} {period.label}, which the ledger has no figure for: "
+                              "import the first figure without Revision")
+            revises = max(a.date for a in earlier)
+            if published <= revises:
+                return reject(f"a revision published {published}, not after the figure it revises "
+                              f"(published {revises})")
         tranche_id = v.get("tranche", "")
         if tranche_id:
             tranche = self.agreement.tranche(tranche_id)
@@ -129,7 +197,10 @@ class MetricsImporter(AgreementImporter):
         meta.update({k: numbers[k] for k in ("numerator", "denominator") if k in numbers})
         if tranche_id:
             meta["tranche"] = tranche_id
+        if revises is not None:
+            meta["revises"] = revises
         value = numbers["value"]
         entry = data.Custom(meta, published, ACTUAL, [ValueType(metric, str), ValueType(period.label, str),
                                                       ValueType(value, Decimal)])
-        return Line(row.number, entry, actual_key(metric, period.label, value))
+        key = actual_key(metric, period.label, published if revises is not None else None)
+        return Line(row.number, entry, key, fingerprint=Figure(value, published))

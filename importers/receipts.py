@@ -26,7 +26,8 @@ from typing import Iterator
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from importers.base import FileTotals, Known, Line, AgreementImporter, lookup, transaction_key, transaction_keys
+from importers.base import (AgreementImporter, FileTotals, Known, Line, control_total_rows, lookup, total_row_amount,
+                            transaction_key, transaction_keys)
 from importers.gl import CURRENCY
 from importers.rows import Rejection, Row, data_rows
 from importers.values import hidden_character, parse_date, parse_money
@@ -56,7 +57,8 @@ class ReceiptsImporter(AgreementImporter):
         """Every data row as a Line or a Rejection; raises Refused for a file that cannot be taken."""
         path = Path(filepath)
         totals = totals if totals is not None else FileTotals()
-        for row in data_rows(path, COLUMNS, OPTIONAL):
+        rows = data_rows(path, COLUMNS, OPTIONAL)
+        for row in control_total_rows(rows, totals, lambda r: total_row_amount(r, ("partner", "source", "narration"))):
             yield row if isinstance(row, Rejection) else self._line(path, row, totals)
 
     def _line(self, path: Path, row: Row, totals: FileTotals) -> Line | Rejection:
@@ -97,7 +99,8 @@ class ReceiptsImporter(AgreementImporter):
             return reject(f"no {year.label} contribution from {partner.partner} ({source}) in the plan", amount)
         meta = data.new_metadata(str(path), row.number)
         meta.update({"system": RECEIPTS, "ref": v["reference"], "source": f"{row.file}:{row.number}"})
-        narration = v.get("narration") or f"{self.agreement.sources[source]} contribution"
+        name = self.agreement.sources[source]
+        narration = v.get("narration") or (name if name.lower().endswith("contribution") else f"{name} contribution")
         entry = data.Transaction(
             meta, date, "*", partner.name, narration, data.EMPTY_SET, data.EMPTY_SET,
             [data.Posting(self.cash_account, Amount(amount, CURRENCY), None, None, None, None),

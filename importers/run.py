@@ -9,7 +9,6 @@ cost centre is a conflict: nothing is written for it. A refused file adds nothin
 """
 from __future__ import annotations
 
-import io
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,25 +29,52 @@ class FileSummary:
     file: str
     importer: str = ""
     read: int = 0
-    written: int = 0
     already: int = 0  # already in the ledger
     repeated: list[str] = field(default_factory=list)  # "row 12 repeats row 7"
     zero: int = 0  # rows with a nil amount, skipped
-    suspense: int = 0
-    flagged: list[str] = field(default_factory=list)  # "gl.csv:4: <why>", written with the ! flag
     conflicts: list[Rejection] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     refused: str = ""
     landed: bool = False  # its new entries are in the ledger (set once the import file is in place)
     notes: list[str] = field(default_factory=list)  # warnings about the file (e.g. a sheet not read)
-    written_total: Decimal = ZERO
     already_total: Decimal = ZERO
     repeated_total: Decimal = ZERO
-    suspense_total: Decimal = ZERO
     conflict_total: Decimal = ZERO
     rejected_total: Decimal = ZERO
     totals: FileTotals = field(default_factory=FileTotals)
-    text: str = ""  # the new entries, as ledger text
+    kept: dict[tuple, tuple[Line, str]] = field(default_factory=dict)  # key -> (line, "file:row"), to write
+
+    @property
+    def written(self) -> int:
+        return len(self.kept)
+
+    @property
+    def written_total(self) -> Decimal:
+        return sum((line.amount or ZERO for line, _ in self.kept.values()), ZERO)
+
+    @property
+    def suspense(self) -> int:
+        return sum(1 for line, _ in self.kept.values() if line.suspense)
+
+    @property
+    def suspense_total(self) -> Decimal:
+        return sum((line.amount or ZERO for line, _ in self.kept.values() if line.suspense), ZERO)
+
+    @property
+    def flagged(self) -> list[str]:
+        return [f"{where}: flagged: {line.entry.meta['review']}" for line, where in self.kept.values()
+                if line.entry.meta.get("review")]
+
+    @property
+    def text(self) -> str:
+        """The new entries, as ledger text."""
+        return "".join(printer.format_entry(line.entry) + "\n" for line, _ in self.kept.values())
+
+    def withdraw(self, key: tuple, reason: str) -> None:
+        """Take back a kept line that a later row contradicts: it becomes a conflict too."""
+        line, where = self.kept.pop(key)
+        self.conflicts.append(Rejection(where.rpartition(":")[0], line.number, reason, line.amount))
+        self.conflict_total += line.amount or ZERO
 
     @property
     def set_aside(self) -> int:
@@ -81,10 +107,11 @@ class FileSummary:
                 f"rejected {self.rejected_total:,.2f}: {verdict}")
 
 
-def import_file(path: Path, importers: list, seen: dict[tuple, Known | None], progress=None) -> FileSummary:
+def import_file(path: Path, importers: list, seen: dict[tuple, Known], progress=None) -> FileSummary:
     """Read one file with the first importer that identifies it. `seen` holds what the ledger already
-    has, by key, and what earlier files of this run added; this file's keys are added only if it is
-    accepted."""
+    has, by key, and what earlier files of this run kept; this file's keys join it only if the file
+    is accepted. A row that contradicts an earlier row of the run takes that row back too: which of
+    two figures counts is for an officer to say, not the order of the rows."""
     summary = FileSummary(path.name)
     summary.refused = unreadable(path)
     if summary.refused:
@@ -101,7 +128,7 @@ def import_file(path: Path, importers: list, seen: dict[tuple, Known | None], pr
             summary.refused = str(exc)
             return summary
         summary.notes += [f"sheet {name!r} has no {importer.title} header row: not read" for name in others]
-    buffer, added = io.StringIO(), {}
+    added: dict[tuple, Known] = {}
     try:
         for item in importer.read(str(path), summary.totals):
             summary.read += 1
@@ -111,19 +138,18 @@ def import_file(path: Path, importers: list, seen: dict[tuple, Known | None], pr
                 summary.rejected.append(item)
                 summary.rejected_total += item.amount or ZERO
                 continue
-            _take(item, summary, seen, added, buffer, importer.screen)
+            _take(item, summary, seen, added, importer.screen)
     except Refused as exc:
         summary.refused = str(exc)
-        return summary
     except OSError as exc:  # the file went away or became unreadable while being read
         summary.refused = f"cannot be read: {exc.strerror or exc}"
-        return summary
     control = summary.totals.control_total
-    if control is not None and control != summary.totals.lines_total:
+    if not summary.refused and control is not None and control != summary.totals.lines_total:
         summary.refused = (f"its total row says {control:,.2f} but its lines add up to "
                            f"{summary.totals.lines_total:,.2f}: the extract may be incomplete")
+    if summary.refused:
+        summary.kept.clear()  # a refused file adds nothing
         return summary
-    summary.text = buffer.getvalue()
     seen.update(added)
     return summary
 
@@ -160,32 +186,48 @@ def _identifies(importer, path: Path) -> bool:
         return False
 
 
-def _take(line: Line, summary: FileSummary, seen: dict, added: dict, buffer, screen=None) -> None:
+class Disputed:
+    """The fingerprint of a key two rows of the run disagree on: nothing more of it is taken."""
+
+    def agrees(self, other) -> bool:
+        return False
+
+    def describe(self) -> str:
+        return "two different figures, both set aside"
+
+
+def _take(line: Line, summary: FileSummary, seen: dict, added: dict, screen=None) -> None:
     """What becomes of one line: skipped (zero), already in the ledger, a repeat, a conflict, or (past
-    the screen) rejected or written. A line already in the ledger is not screened again: a closed
-    year's extract re-imported is "already in ledger", not rejected."""
+    the screen) rejected or kept to write. A line already in the ledger is not screened again: a
+    closed year's extract re-imported is "already in ledger", not rejected."""
     amount = line.amount or ZERO
     if line.amount is not None and line.amount == 0:
         summary.zero += 1
         return
-    mine = _known(line)
-    in_ledger = line.key in seen
-    earlier = seen[line.key] if in_ledger else added.get(line.key)
+    mine = _known(line, summary)
+    earlier = added.get(line.key) or seen.get(line.key)
     if earlier is None:
         screened = screen(line) if screen is not None else line
         if isinstance(screened, Rejection):
             summary.rejected.append(screened)
             summary.rejected_total += amount
         else:
-            _write(screened, mine, summary, added, buffer)
+            added[line.key] = mine
+            summary.kept[line.key] = (screened, mine.where)
     elif earlier.fingerprint is not None and not earlier.fingerprint.agrees(mine.fingerprint):
+        in_ledger = earlier.owner is None
         holder = "the ledger holds" if in_ledger else "an earlier row says"
-        summary.conflicts.append(Rejection(
-            mine.where.rpartition(":")[0], line.number,
-            f"conflict: {_name(line.key)}: {holder} {earlier.fingerprint.describe()} ({earlier.where}); "
-            f"the extract says {mine.fingerprint.describe()}: not written", amount))
+        hint = getattr(earlier.fingerprint, "hint", "")
+        reason = (f"conflict: {_name(line.key)}: {holder} {earlier.fingerprint.describe()} ({earlier.where}); "
+                  f"the extract says {mine.fingerprint.describe()}: not written" + (f" ({hint})" if hint else ""))
+        summary.conflicts.append(Rejection(mine.where.rpartition(":")[0], line.number, reason, amount))
         summary.conflict_total += amount
-    elif in_ledger:
+        if earlier.owner is not None and line.key in earlier.owner.kept:
+            earlier.owner.withdraw(line.key, f"conflict: {_name(line.key)}: {mine.where} says "
+                                             f"{mine.fingerprint.describe()}: neither is written")
+        if not in_ledger:
+            (added if line.key in added else seen)[line.key] = Known(earlier.where, Disputed(), earlier.owner)
+    elif earlier.owner is None:
         summary.already += 1
         summary.already_total += amount
     else:
@@ -194,24 +236,14 @@ def _take(line: Line, summary: FileSummary, seen: dict, added: dict, buffer, scr
         summary.repeated_total += amount
 
 
-def _write(line: Line, mine: Known, summary: FileSummary, added: dict, buffer) -> None:
-    added[line.key] = mine
-    buffer.write(printer.format_entry(line.entry))
-    buffer.write("\n")
-    summary.written += 1
-    summary.written_total += line.amount or ZERO
-    if line.suspense:
-        summary.suspense += 1
-        summary.suspense_total += line.amount or ZERO
-    if line.entry.meta.get("review"):
-        summary.flagged.append(f"{mine.where}: flagged: {line.entry.meta['review']}")
-
-
-def _known(line: Line) -> Known:
-    """Where a line came from ("file:row", or "file:sheet:row") and, for a transaction, its fingerprint."""
+def _known(line: Line, owner: FileSummary) -> Known:
+    """Where a line came from ("file:row", or "file:sheet:row"), what must agree for a repeat of it
+    (a transaction's fingerprint, or the line's own), and the file that keeps it."""
     where = str(line.entry.meta.get("source", f"row {line.number}"))
     entry = line.entry
-    return Known(where, fingerprint(entry) if hasattr(entry, "postings") else None)
+    if line.fingerprint is not None:
+        return Known(where, line.fingerprint, owner)
+    return Known(where, fingerprint(entry) if hasattr(entry, "postings") else None, owner)
 
 
 def _row_of(where: str, other: str) -> str:

@@ -10,9 +10,14 @@ Rejected, with the file, row and reason (nothing of the row is written):
 Written, but flagged `!` with a `review:` note saying why, and listed in the import summary:
 - spend larger than its scheme's budget for the year;
 - a negative receipt (money going back to a partner is usually a separate agreed payment);
-- a receipt larger than the partner's agreed contribution for the year from that source.
+- a receipt that takes what a partner has paid from a source in a year (the ledger's receipts and
+  the run's before it) above its agreed contribution.
 """
 from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from decimal import Decimal
 
 from beancount.core import data
 
@@ -23,11 +28,19 @@ from rules.calendar import year_of
 
 
 class Screen:
-    def __init__(self, agreement: Agreement):
+    """Called on each new line of a run, in order: it remembers what the run's receipts add."""
+
+    def __init__(self, agreement: Agreement, entries=()):
         self.agreement = agreement
         self.years = agreement.years()
         self.contributions = {c.account: c for c in agreement.contributions}
         self._scheme_of: dict[str, object] = {}
+        self.received: dict[tuple, Decimal] = defaultdict(Decimal)  # (account, year) -> received so far
+        for entry in entries:
+            if isinstance(entry, data.Transaction):
+                for posting in entry.postings:
+                    if posting.account in self.contributions:
+                        self.received[(posting.account, year_of(entry.date))] -= posting.units.number
 
     def __call__(self, line: Line) -> Line | Rejection:
         entry = line.entry
@@ -37,9 +50,11 @@ class Screen:
         if reason:
             return _rejection(line, reason)
         note = self.review_note(entry)
+        for posting in entry.postings:
+            if posting.account in self.contributions:
+                self.received[(posting.account, year_of(entry.date))] -= posting.units.number
         if note:
-            meta = dict(entry.meta, review=note)
-            return Line(line.number, entry._replace(flag="!", meta=meta), line.key, line.amount, line.suspense)
+            return replace(line, entry=entry._replace(flag="!", meta=dict(entry.meta, review=note)))
         return line
 
     def refusal(self, entry: data.Transaction) -> str | None:
@@ -74,9 +89,10 @@ class Screen:
                     return f"a negative receipt ({received:,.2f}): money paid back to {contribution.partner}?"
                 agreed = next((c.agreed for c in self.agreement.contributions_for(year)
                                if c.account == posting.account), None)
-                if agreed is not None and received > agreed:
-                    return (f"{received:,.2f} is more than {contribution.partner}'s agreed {year.label} "
-                            f"{contribution.source} contribution of {agreed:,.2f}")
+                total = self.received[(posting.account, year)] + received
+                if agreed is not None and total > agreed:
+                    return (f"takes {contribution.partner}'s {year.label} {contribution.source} received to "
+                            f"{total:,.2f}, more than its agreed contribution of {agreed:,.2f}")
                 continue
             scheme = self._scheme(posting.account)
             if scheme is None:
