@@ -9,7 +9,9 @@ Conventions (docs/ledger.md, "The position"):
 - budget to date = the months of the budget profile ended by the date (a partial month pro rata by day);
 - forecast outturn = the latest forecast made on or before the date; with none, the run-rate
   (actual to date / months elapsed x 12); after 31 March, the actual;
-- variance = actual or outturn minus budget: positive is an overspend.
+- variance = actual or outturn minus budget: positive is an overspend;
+- a year is closed from 31 March once it has an s75-close, and settled once the settlement
+  rules.settlement wrote for that close is in the entries (never merely because of the close).
 """
 from __future__ import annotations
 
@@ -23,12 +25,14 @@ from beancount.core import data
 from rules.agreement import Agreement, Partner, Pool, Scheme
 from rules.allocation import spread_evenly, to_penny
 from rules.calendar import FinancialYear, elapsed_months, month_number, year_of
+from rules.entries import GENERATED
 from rules.reader import read_agreement
 from rules.risk_share import RiskShareResult, share_risk, side_of
 from rules.tranches import TrancheStatus, assess
 
 CARRIED_IN = "Income:CarryForward:In"
 SUSPENSE = "Expenses:Suspense"  # imported lines not yet mapped to a scheme
+SETTLEMENT_RULE = "risk-share"  # how the `rule:` of every entry rules.settlement writes for a close begins
 
 ZERO = Decimal("0.00")
 
@@ -121,7 +125,8 @@ class PoolPosition:
     metrics: tuple[MetricRow, ...]
     risk_share: RiskShareResult
     risk_basis: str  # "forecast" during the year, "actual" from 31 March
-    closed: bool
+    closed: bool  # the year has an s75-close and the date is on or after its 31 March
+    settled: bool  # closed, and rules.settlement's entries for the close are in the books
     agreement: Agreement
 
 
@@ -161,7 +166,27 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         metrics=metric_rows(agreement, year, as_of),
         risk_share=risk_share(agreement, year, as_of, schemes),
         risk_basis="actual" if as_of >= year.end else "forecast",
-        closed=year in agreement.closes and as_of >= year.end, agreement=agreement)
+        closed=year in agreement.closes and as_of >= year.end,
+        settled=as_of >= year.end and settlement_written(entries, year, agreement.closes.get(year)),
+        agreement=agreement)
+
+
+def settlement_written(entries, year: FinancialYear, close) -> bool:
+    """Whether the entries hold a settlement entry rules.settlement generated for `close` (dated the
+    year's 31 March; a copy pasted into a ledger file does not count). A year with nothing to settle
+    (a nil variance) has none."""
+    if close is None:
+        return False
+    first = bisect.bisect_left(entries, year.end, key=_date)
+    last = bisect.bisect_right(entries, year.end, key=_date)
+    for index in range(first, last):
+        meta = entries[index].meta
+        if (type(entries[index]) is data.Transaction and meta.get(GENERATED)
+                and str(meta.get("rule", "")).startswith(SETTLEMENT_RULE + " ")
+                and meta.get("filename") == close.meta.get("filename")
+                and meta.get("lineno") == close.meta.get("lineno")):
+            return True
+    return False
 
 
 def risk_share(agreement: Agreement, year: FinancialYear, as_of: datetime.date,

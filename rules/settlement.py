@@ -3,8 +3,9 @@
     2026-03-31 custom "s75-close" "2025-26"
 
 For a closed year the plugin takes the pool position at 31 March (actual outturn against the
-budgets after virements), applies the risk-share steps in force on 31 March (rules.risk_share),
-and writes, dated 31 March and tagged #s75-generated, one transaction per partner:
+budgets after virements: forecasts play no part, so a scheme without one does not hold the close
+up), applies the risk-share steps in force on 31 March (rules.risk_share), and writes, dated
+31 March and tagged #s75-generated, one transaction per partner:
 
     overspend share s:  Assets:Pool:Due:<Partner>  s      Income:RiskShare:<Partner>  -s
     underspend share s: Income:RiskShare:<Partner> |s|    Liabilities:Partner:<Partner> -|s|
@@ -18,9 +19,9 @@ next year on 1 April:
 so that the year's income less its spend is nil, or what the agreement leaves unallocated. Each
 entry names the rule and the close directive (file:line) in its metadata.
 
-Errors, at the close directive: schemes without any forecast in the year, a balance left in
-suspense (Expenses:Suspense) at 31 March, a variance with no risk-share rule in force, and an
-amount the agreement leaves with nobody (e.g. above every partner's cap).
+Errors, at the close directive: a close dated before 31 March, a balance left in suspense
+(Expenses:Suspense) at 31 March, a variance with no risk-share rule in force, and an amount the
+agreement leaves with nobody (e.g. above every partner's cap).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from decimal import Decimal
 from rules.calendar import FinancialYear
 from rules.directives import S75Error, error
 from rules.entries import generated_meta, openings, transaction
-from rules.position import SUSPENSE, PositionError, build_position, suspense_balance
+from rules.position import SETTLEMENT_RULE, SUSPENSE, PositionError, build_position, suspense_balance
 from rules.reader import read_agreement
 
 __plugins__ = ("settlement",)
@@ -41,7 +42,7 @@ def settlement(entries, options_map, config=None):
     agreement, _ = read_agreement(entries)
     new, errors, wanted = [], [], {}
     for year, close in sorted(agreement.closes.items()):
-        found = _close_errors(entries, agreement, year, close)
+        found = _close_errors(entries, year, close)
         if found:
             errors.extend(found)
             continue
@@ -62,15 +63,10 @@ def settlement(entries, options_map, config=None):
     return entries + new, errors
 
 
-def _close_errors(entries, agreement, year: FinancialYear, close) -> list[S75Error]:
+def _close_errors(entries, year: FinancialYear, close) -> list[S75Error]:
     errors = []
     if close.date < year.end:
         errors.append(error(close, f"s75-close: {year.label} cannot be closed before {year.end}"))
-    budgeted = {b.scheme for b in agreement.budgets if b.year == year}
-    forecast = {f.scheme for f in agreement.forecasts if f.year == year}
-    missing = sorted(budgeted - forecast)
-    if missing:
-        errors.append(error(close, f"s75-close: {year.label} has no forecast outturn for {', '.join(missing)}"))
     suspense = suspense_balance(entries, year)
     if suspense:
         errors.append(error(close, f"s75-close: {suspense:,.2f} is still in {SUSPENSE} for {year.label}: "
@@ -80,7 +76,7 @@ def _close_errors(entries, agreement, year: FinancialYear, close) -> list[S75Err
 
 def _settle(year: FinancialYear, close, result, wanted: dict) -> list:
     steps = ", ".join(f"{s.number} {s.kind}" for s in result.steps)
-    rule = f"risk-share {result.side} settlement ({steps})"
+    rule = f"{SETTLEMENT_RULE} {result.side} settlement ({steps})"
     out = []
     for partner, share in result.shares.items():
         if not share:

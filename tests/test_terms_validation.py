@@ -95,12 +95,6 @@ def test_metric_recorded_for_an_unknown_tranche():
     assert errors_at(text, "; here") == ['s75-metric-actual: recorded for unknown tranche "P4Q"']
 
 
-def test_closed_year_with_missing_forecasts():
-    forecasts = FORECASTS.replace('2026-03-31 custom "s75-forecast" "2025-26" "S03" 1900000.00 GBP\n', "")
-    text = PROPORTIONAL + forecasts + '2026-03-31 custom "s75-close" "2025-26" ; close\n'
-    assert errors_at(text, "; close") == ["s75-close: 2025-26 has no forecast outturn for S03"]
-
-
 def test_closed_year_with_unreconciled_suspense():
     text = (PROPORTIONAL + FORECASTS + "2025-04-01 open Expenses:Suspense GBP\n"
             '2025-06-01 ! "Unknown" "Unmapped cost centre 9999"\n  Expenses:Suspense  10.00 GBP\n'
