@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from reports.ledger import Loaded, format_error, latest_month_end, load_ledger
+from reports.ledger import Loaded, format_error, is_file_problem, latest_month_end, load_ledger
 from rules.position import PositionError, build_position
 from reports.position_json import position_to_json
 from rules.position import SUSPENSE, suspense_balance
@@ -56,12 +56,19 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date as YYYY-MM-DD") from None
 
 
-def _load_or_report(path: str) -> Loaded | None:
+def _load_or_report(path: str, refused: str = "") -> Loaded | None:
+    """The loaded ledger, or None after printing why not: a path that is not a ledger file in one line
+    (ending with `refused`, what was therefore not done), else every error as file:line and their count."""
     loaded = load_ledger(path)
+    if len(loaded.errors) == 1 and is_file_problem(loaded.errors[0]):
+        print(format_error(loaded.errors[0]) + (f"; {refused}" if refused else ""), file=sys.stderr)
+        return None
     for error in loaded.errors:
         print(format_error(error), file=sys.stderr)
     if loaded.errors:
         print(f"{len(loaded.errors)} error(s) in {path}", file=sys.stderr)
+        if refused:
+            print(f"{refused}: correct the errors first", file=sys.stderr)
         return None
     return loaded
 
@@ -127,9 +134,8 @@ def _statement(args) -> int:
     except ValueError as exc:
         print(f"s75 statement: {exc}", file=sys.stderr)
         return 1
-    loaded = _load_or_report(args.ledger)
+    loaded = _load_or_report(args.ledger, refused="no statement written")
     if loaded is None:
-        print("no statement written: correct the errors first", file=sys.stderr)
         return 1
     try:
         files = render_statement(loaded, as_of, datetime.date.today())

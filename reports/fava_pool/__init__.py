@@ -5,7 +5,9 @@ same Statement model as `s75 statement` (reports.statement), for a month chosen 
 (default: the latest month with transactions), with each scheme and partner figure linked to
 Fava's account view for the pool's financial year. The downloads call the same function as the
 command (reports.publish.render_statement), so their files are byte-identical. A ledger with
-errors still opens: the page lists the errors instead of the statement.
+errors still opens: the page lists the errors instead of the statement, including those the
+`s75` commands add to Beancount's (reports.ledger.pool_errors: not a pool ledger, the agreement's
+rules not loaded or loaded in the wrong order).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from flask import abort, request, send_file
 from markupsafe import Markup
 
 from reports.html import statement_html
-from reports.ledger import Loaded, format_error, latest_month_end
+from reports.ledger import Loaded, format_error, latest_month_end, pool_errors
 from reports.publish import month_end, render_statement
 from reports.statement import build_statement
 from rules.calendar import year_of
@@ -41,6 +43,7 @@ class PoolBudget(FavaExtensionBase):
         the page for any month of that year needs no further pass over the entries."""
         self._pages: dict[str, tuple[str, str]] = {}
         self._agreement = None
+        self._pool_errors = None
         self._books = {}
         latest = latest_month_end(self._transactions())
         if latest is not None and year_of(latest) in self.agreement().years():
@@ -59,8 +62,15 @@ class PoolBudget(FavaExtensionBase):
         ledger = self.ledger
         return Loaded(Path(ledger.beancount_file_path), ledger.all_entries, ledger.errors, ledger.options)
 
+    def all_errors(self) -> list:
+        """Fava's errors for the ledger (Beancount's and the rules') and the pool's own (`pool_errors`)."""
+        if getattr(self, "_pool_errors", None) is None:
+            ledger = self.ledger
+            self._pool_errors = pool_errors(ledger.beancount_file_path, ledger.all_entries, ledger.options)
+        return [*self.ledger.errors, *self._pool_errors]
+
     def errors(self) -> list[str]:
-        return [format_error(e) for e in self.ledger.errors]
+        return [format_error(e) for e in self.all_errors()]
 
     def months(self) -> list[tuple[str, str]]:
         """(value, label) for each month of the pool's years up to the latest with transactions."""
@@ -118,7 +128,7 @@ class PoolBudget(FavaExtensionBase):
         return self._download("html")
 
     def _download(self, kind: str):
-        if self.ledger.errors:
+        if self.all_errors():
             return abort(409, "The ledger has errors; correct them before downloading the statement.")
         try:
             files = render_statement(self._loaded(), month_end(request.args.get("month", "")),
