@@ -18,7 +18,6 @@ import contextlib
 import datetime
 import fnmatch
 import os
-import re
 import tempfile
 from pathlib import Path
 
@@ -140,16 +139,11 @@ def _free_name(folder: Path, today: datetime.date) -> Path:
     return candidate
 
 
-_INCLUDE = re.compile(r'^\s*include\s+"([^"]+)"', re.MULTILINE)
-
-
 def _included(ledger: Path, target: Path) -> bool:
     """Whether one of the main file's include lines takes `target` (a glob such as imports/*.beancount)."""
-    try:
-        text = ledger.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return any(fnmatch.fnmatch(str(target), str(ledger.parent / pattern)) for pattern in _INCLUDE.findall(text))
+    from reports.ledger import include_patterns
+
+    return any(fnmatch.fnmatch(str(target), pattern) for pattern in include_patterns(ledger))
 
 
 def _umask() -> int:

@@ -11,7 +11,9 @@ those of the rules, it refuses, each as an error:
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
+import glob
 import os
 import re
 from collections import namedtuple
@@ -73,8 +75,37 @@ def load_ledger(path: str | os.PathLike) -> Loaded:
         else:
             message = f"cannot be read: {reason}"
         return Loaded(path, [], [_file_error(given.rstrip("/\\") or given, message)], {})
+    if _cache_missed_files(path, options):
+        entries, errors, options = _reload_without_cache(path)
     errors = list(errors) + pool_errors(path, entries, options)
     return Loaded(path, entries, errors, options)
+
+
+INCLUDE_LINE = re.compile(r'^\s*include\s+"([^"]+)"', re.MULTILINE)
+
+
+def include_patterns(main: Path) -> list[str]:
+    """The main file's include lines, as absolute glob patterns."""
+    try:
+        text = main.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return [str(main.parent / pattern) for pattern in INCLUDE_LINE.findall(text)]
+
+
+def _cache_missed_files(path: Path, options: dict) -> bool:
+    """Whether the main file's include globs now match a file the load did not read. Beancount's load
+    cache checks only the files it read, so a file added since (an import, a new month's spend)
+    would be left out of every figure."""
+    loaded = {os.path.normpath(f) for f in options.get("include", [])}
+    return any(os.path.normpath(f) not in loaded
+               for pattern in include_patterns(path) for f in glob.glob(pattern, recursive=True))
+
+
+def _reload_without_cache(path: Path):
+    with contextlib.suppress(OSError):
+        os.unlink(loader.get_cache_filename(loader.PICKLE_CACHE_FILENAME, str(path)))
+    return loader.load_file(str(path))
 
 
 def file_problem(given: str) -> LedgerError | None:

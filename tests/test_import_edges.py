@@ -281,3 +281,14 @@ def test_rows_module_reads_cr_only_lines_one_row_each(tmp_path):
     path = tmp_path / "x.csv"
     path.write_bytes(b"a,b\r1,2\r3,4\r")
     assert [cells for _, cells in rows._raw_rows(path)] == [["a", "b"], ["1", "2"], ["3", "4"]]
+
+
+def test_a_file_added_by_hand_is_never_hidden_by_the_load_cache(tmp_path, capsys, monkeypatch):
+    getter = functools.partial(loader.get_cache_filename, loader.PICKLE_CACHE_FILENAME)
+    monkeypatch.setattr(loader, "_load_file", loader.pickle_cache_function(getter, 0.0, loader._uncached_load_file))
+    ledger = copy_ledger(tmp_path)
+    assert run(capsys, "check", str(ledger))[0] == 0
+    (ledger.parent / "2025-26" / "spend-2025-10.beancount").write_text(
+        '2025-10-02 * "Acme" "October by hand"\n  Expenses:Scheme:S02  4321.00 GBP\n  Assets:Pool:Cash\n')
+    status, out, _ = run(capsys, "position", str(ledger), "--date", "2025-10-31", "--json")
+    assert status == 0 and "4321.00" in out
