@@ -63,7 +63,8 @@ def _tranche(status) -> dict:
 def _risk_share(position) -> dict:
     r = position.risk_share
     return {
-        "basis": position.risk_basis, "closed": position.closed, "side": r.side,
+        "basis": position.risk_basis, "closed": position.closed, "settled": position.settled,
+        "side": r.side,
         "variance": money(r.variance), "in_force_from": r.in_force_from.isoformat() if r.in_force_from else None,
         "note": r.note,
         "shares": [{"partner": p, "share": money(v)} for p, v in r.shares.items()],
