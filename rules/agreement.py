@@ -89,6 +89,7 @@ class Forecast:
     amount: Decimal
     date: datetime.date
     note: str
+    meta: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,11 @@ class Agreement:
     risk_steps: list[RiskStep] = field(default_factory=list)
     # Years with a contribution, budget or scheme in error ("all" for a scheme): totals not checked.
     incomplete_years: set = field(default_factory=set)
+    # What directives left out for their errors named, so that the books are not faulted for it again:
+    # the accounts of schemes (with their sub-accounts), and (year, account) of contributions (year None
+    # when unreadable).
+    unread_accounts: set = field(default_factory=set)
+    unread_receipts: set = field(default_factory=set)
 
     def partner(self, short: str) -> Partner | None:
         return next((p for p in self.partners if p.partner == short), None)
@@ -205,6 +211,10 @@ class Agreement:
         rows = [b for b in self.budgets if b.year == year and b.scheme == scheme_id]
         before = [b for b in rows if b.date <= as_of]
         return (before or rows or [None])[-1]
+
+    def unread(self, account: str) -> bool:
+        """True when a scheme left out for its errors named the account (or a parent of it)."""
+        return any(account == a or account.startswith(a + ":") for a in self.unread_accounts)
 
     def tranche(self, tranche_id: str) -> Tranche | None:
         return next((t for t in self.tranches if t.tranche == tranche_id), None)
@@ -231,7 +241,8 @@ def natural_key(text: str) -> tuple:
 
 
 def parse_split(text: str) -> list[tuple[str, Decimal]]:
-    """"ICB 60, Council 40" -> [("ICB", 60), ("Council", 40)]; ValueError when malformed."""
+    """"ICB 60, Council 40" -> [("ICB", 60), ("Council", 40)]; ValueError when malformed or when a
+    partner is named twice."""
     parts = []
     for chunk in text.split(","):
         words = chunk.split()
@@ -243,5 +254,33 @@ def parse_split(text: str) -> list[tuple[str, Decimal]]:
             raise ValueError(f'"{words[1]}" is not a percentage') from None
         if percent < 0:
             raise ValueError(f'"{chunk.strip()}" is negative')
+        if any(name == words[0] for name, _ in parts):
+            raise ValueError(f'names "{words[0]}" twice')
         parts.append((words[0], percent))
     return parts
+
+
+_EQUAL = re.compile(r"\s*equal\b(.*)", re.IGNORECASE | re.DOTALL)
+
+
+def parse_shares(text: str, partners: list[str]) -> tuple[list[tuple[str, Decimal]], bool]:
+    """A split as written, and whether it is an equal one. "ICB 60, Council 40" as `parse_split`;
+    "equal" shares between all `partners` (the pool's, in their declared order), "equal Council, ICB"
+    between those listed, put in the declared order (names not among `partners` last, for the caller to
+    report). Equal shares carry equal percentages (33.33 each for three), so the largest-remainder
+    allocation gives each exactly the same but for the odd pennies, which go to the partners declared
+    first. ValueError when malformed or when a partner is named twice."""
+    match = _EQUAL.fullmatch(text)
+    if match is None:
+        return parse_split(text), False
+    listed = [name.strip() for name in match.group(1).split(",") if name.strip()]
+    for name in listed:
+        if len(name.split()) != 1:
+            raise ValueError(f'"{name}" should be a partner\'s short name, e.g. "equal Council, ICB"')
+        if listed.count(name) > 1:
+            raise ValueError(f'names "{name}" twice')
+    names = sorted(listed, key=lambda n: partners.index(n) if n in partners else len(partners)) or list(partners)
+    if not names:
+        raise ValueError('"equal" has no partners to share between')
+    share = (Decimal(100) / len(names)).quantize(Decimal("0.01"))
+    return [(name, share) for name in names], True

@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
+from beancount.core import account as account_lib
 from beancount.core import data
 
-from rules import directives, reader_terms
+from rules import directives, reader_checks, reader_terms
 from rules.agreement import (AREAS, JOINT, KINDS, Agreement, Budget, Contribution, Forecast, Metric,
-                             MetricActual, MetricPlan, Partner, Pool, Scheme, natural_key, parse_split)
+                             MetricActual, MetricPlan, Partner, Pool, Scheme, natural_key, parse_shares)
 from rules.allocation import spread_evenly
 from rules.calendar import parse_period, parse_year
 from rules.directives import S75Error, error
+from rules.entries import where
 
 # A pool ID names the statement's files, so it must be safe as (part of) a file name anywhere.
 SAFE_POOL_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -38,6 +40,7 @@ class _State:
     partner_keys: dict = field(default_factory=dict)
     rejected: set = field(default_factory=set)  # (directive type, first value)
     incomplete_years: set = field(default_factory=set)  # years with a rejected contribution or budget
+    incomplete_risk_sets: set = field(default_factory=set)  # (side, date) of sets with a step in error
 
 
 def read_agreement(entries: Iterable[Any]) -> tuple[Agreement, list[S75Error]]:
@@ -55,21 +58,33 @@ def read_agreement(entries: Iterable[Any]) -> tuple[Agreement, list[S75Error]]:
         if problems or found:
             found = [e for e in found if e is not None]
             errors.extend(found)
-            _reject(entry, state)
-    agreement.partners.sort(key=lambda p: state.partner_keys[p.partner])
+            _reject(entry, state, agreement)
     agreement.schemes.sort(key=lambda s: natural_key(s.scheme))
-    errors.extend(_check_whole(agreement, customs, state))
-    errors.extend(reader_terms.check_terms(agreement, customs))
+    errors.extend(reader_checks.check_years(agreement, state))
+    errors.extend(reader_checks.check_pool(agreement, customs, state))
+    errors.extend(reader_terms.check_terms(agreement, customs, state.incomplete_risk_sets))
+    errors.extend(reader_checks.check_carrying_budgets(agreement, state))
     agreement.incomplete_years = set(state.incomplete_years)
     return agreement, errors
 
 
-def _reject(entry, state: _State) -> None:
-    first = entry.values[0].value if entry.values else None
+def _reject(entry, state: _State, agreement: Agreement) -> None:
+    """Remember what a directive left out for its errors named, so nothing else reports it again."""
+    raw = [v.value for v in entry.values]
+    first = raw[0] if raw else None
     state.rejected.add((entry.type, first))
     if entry.type in ("s75-contribution", "s75-budget", "s75-scheme"):
         year = parse_year(first) if isinstance(first, str) else None
         state.incomplete_years.add(year if entry.type != "s75-scheme" else "all")
+        if entry.type == "s75-scheme":  # its accounts, and the usual one for its ID if they are unreadable
+            named = [a for a in raw[2:] if isinstance(a, str) and account_lib.is_valid(a)]
+            usual = [f"Expenses:Scheme:{first}"] if isinstance(first, str) else []
+            agreement.unread_accounts.update(a for a in named + usual if account_lib.is_valid(a))
+        elif entry.type == "s75-contribution" and len(raw) > 2:
+            account = entry.meta.get("account", f"Income:Contribution:{raw[1]}:{raw[2]}")
+            agreement.unread_receipts.add((year, account))
+    if entry.type == "s75-risk-share":
+        state.incomplete_risk_sets.add((first, entry.date))
 
 
 class _Skip(Exception):
@@ -116,6 +131,7 @@ def _partner(agreement, entry, v, state):
     order = v.get("order", Decimal(10**9))
     state.partner_keys[v["partner"]] = (order, str(entry.meta.get("filename")), entry.meta.get("lineno", 0))
     agreement.partners.append(Partner(v["partner"], v["name"], v["kind"], order))
+    agreement.partners.sort(key=lambda p: state.partner_keys[p.partner])  # declared order, for "equal"
     return []
 
 
@@ -153,14 +169,15 @@ def _scheme(agreement, entry, v, state):
         if "split" not in v:
             errors.append(error(entry, 's75-scheme: a joint scheme needs split: "ICB 60, Council 40"'))
         else:
+            equal = False
             try:
-                split = parse_split(v["split"])
+                split, equal = parse_shares(v["split"], [p.partner for p in agreement.partners])
             except ValueError as exc:
                 errors.append(error(entry, f"s75-scheme: split {exc}"))
             for partner, _ in split:
                 _known_partner(agreement, entry, partner, errors, state)
             total = sum((p for _, p in split), Decimal(0))
-            if split and total != 100:
+            if split and not equal and total != 100:
                 errors.append(error(entry, f"s75-scheme: joint split sums to {total}%, not 100%"))
     elif _known_partner(agreement, entry, commissioner, errors, state, "commissioner"):
         split = [(commissioner, Decimal(100))]
@@ -179,7 +196,12 @@ def _contribution(agreement, entry, v, state):
     if v["source"] not in agreement.sources:
         errors.append(error(entry, f's75-contribution: unknown funding source "{v["source"]}"'))
     minimum = v.get("minimum", Decimal("0.00"))
-    if v["agreed"] < minimum:
+    what = f'from {v["partner"]} ({v["source"]})'
+    if v["agreed"] < 0:
+        errors.append(error(entry, f's75-contribution: agreed contribution {v["agreed"]:,.2f} {what} is negative'))
+    if minimum < 0:
+        errors.append(error(entry, f"s75-contribution: minimum {minimum:,.2f} {what} is negative"))
+    if 0 <= minimum and 0 <= v["agreed"] < minimum:
         errors.append(error(entry, f'agreed contribution {v["agreed"]:,.2f} from {v["partner"]} '
                                    f'({v["source"]}) is below its minimum {minimum:,.2f}'))
     if errors:
@@ -215,8 +237,16 @@ def _budget(agreement, entry, v, state):
     _refer(state, "s75-scheme", v["scheme"])
     if agreement.scheme(v["scheme"]) is None:
         errors.append(error(entry, f'{entry.type}: unknown scheme "{v["scheme"]}"'))
+    if v["amount"] < 0:
+        errors.append(error(entry, f's75-budget: budget {v["amount"]:,.2f} for {v["scheme"]} is negative'))
     profile, problems = _profile(entry, v["amount"], v.get("profile"))
     errors.extend(problems)
+    twice = next((b for b in agreement.budgets if (b.year, b.scheme, b.date) == (year, v["scheme"], entry.date)),
+                 None)
+    if twice is not None and not errors:
+        errors.append(error(entry, f's75-budget: {v["scheme"]}\'s {year.label} budget is set twice on '
+                                   f'{entry.date} (also at {where(twice.meta)}): keep one; a change is dated '
+                                   'from when it holds'))
     if not errors:
         agreement.budgets.append(Budget(year, v["scheme"], v["amount"], tuple(profile), entry.date, entry.meta))
     return errors
@@ -226,11 +256,23 @@ def _forecast(agreement, entry, v, state):
     errors = []
     year = _year(entry, v, errors)
     _refer(state, "s75-scheme", v["scheme"])
-    if agreement.scheme(v["scheme"]) is None:
+    scheme = agreement.scheme(v["scheme"])
+    if scheme is None:
         errors.append(error(entry, f'{entry.type}: unknown scheme "{v["scheme"]}"'))
-    if not errors:
-        agreement.forecasts.append(Forecast(year, v["scheme"], v["amount"], entry.date, v.get("note", "")))
-    return errors
+    if v["amount"] < 0:
+        errors.append(error(entry, f's75-forecast: forecast outturn {v["amount"]:,.2f} for {v["scheme"]} is negative'))
+    if errors:
+        return errors
+    dated = f"s75-forecast for {v['scheme']} in {year.label} is dated {entry.date}"
+    if entry.date > year.end:
+        return [error(entry, f"{dated}, after {year.label} ended on {year.end}: from 31 March the outturn is "
+                             "the actual spend")]
+    if entry.date < year.start:
+        return [error(entry, f"{dated}, before {year.label} starts on {year.start}")]
+    if entry.date < scheme.start:
+        return [error(entry, f"{dated}, before scheme {scheme.scheme} starts on {scheme.start}")]
+    agreement.forecasts.append(Forecast(year, v["scheme"], v["amount"], entry.date, v.get("note", ""), entry.meta))
+    return []
 
 
 def _metric_period(agreement, entry, v, errors, state):
@@ -293,20 +335,6 @@ _HANDLERS = {
     "s75-scheme": _scheme, "s75-contribution": _contribution, "s75-budget": _budget,
     "s75-forecast": _forecast, "s75-metric-plan": _metric_plan, "s75-metric-actual": _metric_actual,
     "s75-tranche": reader_terms.read_tranche, "s75-virement": reader_terms.read_virement,
-    "s75-risk-share": reader_terms.read_risk_step, "s75-prior-spend": _prior_spend, "s75-contingency-plan": _contingency_plan, "s75-close": _close,
+    "s75-risk-share": reader_terms.read_risk_step, "s75-prior-spend": _prior_spend,
+    "s75-contingency-plan": _contingency_plan, "s75-close": _close,
 }
-
-
-def _check_whole(agreement: Agreement, customs: list, state: _State) -> list[S75Error]:
-    """Checks over the whole agreement: the pool and its host."""
-    errors = []
-    anchor = customs[0] if customs else None
-    if agreement.pool is None:
-        if anchor is not None and not any(kind == "s75-pool" for kind, _ in state.rejected):
-            errors.append(error(anchor, 'no s75-pool directive: declare the pool, e.g. '
-                                        '2025-04-01 custom "s75-pool" "EB-BCF" "Example Borough BCF"'))
-    elif agreement.partner(agreement.pool.host) is None:
-        entry = next(e for e in customs if e.type == "s75-pool")
-        errors.append(error(entry, f's75-pool: unknown host partner "{agreement.pool.host}"'))
-    return errors
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from rules.agreement import Agreement, RiskStep, Tranche, Virement, parse_split
+from rules.agreement import Agreement, RiskStep, Tranche, Virement, parse_shares, parse_split
 from rules.calendar import parse_period, parse_year
 from rules.directives import S75Error, error
 
@@ -80,6 +80,9 @@ def read_virement(agreement, entry, v, state):
         errors.append(error(entry, f's75-virement: unknown scheme "{v["from"]}"'))
     if not _scheme_or_partner(agreement, v["to"]):
         errors.append(error(entry, f's75-virement: "{v["to"]}" is neither a scheme nor a partner'))
+    if v["amount"] < 0:
+        errors.append(error(entry, f's75-virement: amount {v["amount"]:,.2f} is negative: to move budget the '
+                                   "other way, swap the two schemes"))
     if not errors:
         agreement.virements.append(Virement(year, v["from"], v["to"], v["amount"], entry.date, entry.meta))
     return errors
@@ -111,9 +114,12 @@ def read_risk_step(agreement, entry, v, state):
     if errors:
         return errors
     band = f"{lower:,.2f} to {upper:,.2f}" if upper is not None else f"above {lower:,.2f}"
+    shown = v.get("split", "")
+    if split and shown.strip().lower().startswith("equal"):
+        shown = "equal: " + ", ".join(name for name, _ in split)
     label = v.get("name") or LABELS[kind].format(
         schemes=", ".join(schemes), band=band, limits=v.get("limits", "each partner's contribution"),
-        split=v.get("split", ""))
+        split=shown)
     agreement.risk_steps.append(RiskStep(side, int(number), kind, label, schemes, split, lower, upper, limits,
                                          entry.date, entry.meta))
     return []
@@ -128,35 +134,40 @@ def _split(agreement, entry, v, kind, errors):
         return ()
     if text.strip() == "proportional":
         return ()
-    split = _partner_figures(agreement, entry, text, "split", errors)
+    split, equal = _partner_figures(agreement, entry, text, "split", errors)
     if not split:
         return ()
     total = sum(p for _, p in split)
-    if total != 100:
+    if total != 100 and not equal:
         errors.append(error(entry, f"s75-risk-share: shares sum to {total}%, not 100%"))
     return tuple(split)
 
 
 def _limits(agreement, entry, v, errors):
-    return _partner_figures(agreement, entry, v["limits"], "limits", errors) if "limits" in v else ()
+    return _partner_figures(agreement, entry, v["limits"], "limits", errors)[0] if "limits" in v else ()
 
 
-def _partner_figures(agreement, entry, text: str, key: str, errors) -> tuple:
-    """"Council 50, ICB 50" read for `key:`, each partner declared; () with an error when not."""
+def _partner_figures(agreement, entry, text: str, key: str, errors) -> tuple[tuple, bool]:
+    """"Council 50, ICB 50" read for `key:`, each partner declared, and whether it is an equal split
+    ("equal", "equal Council, ICB": a split only); () with an error when not."""
     try:
-        figures = parse_split(text)
+        if key == "split":
+            figures, equal = parse_shares(text, [p.partner for p in agreement.partners])
+        else:
+            figures, equal = parse_split(text), False
     except ValueError as exc:
         errors.append(error(entry, f"s75-risk-share: {key} {exc}"))
-        return ()
+        return (), False
     for partner, _ in figures:
         if agreement.partner(partner) is None:
             errors.append(error(entry, f's75-risk-share: unknown partner "{partner}"'))
-    return tuple(figures)
+    return tuple(figures), equal
 
 
-def check_terms(agreement: Agreement, customs: list) -> list[S75Error]:
+def check_terms(agreement: Agreement, customs: list, incomplete_sets: set = frozenset()) -> list[S75Error]:
     """Checks needing the whole agreement: tranches against contributions and plans, metric actuals
-    naming tranches, and each risk-share set's order, tiers and coverage."""
+    naming tranches, and each risk-share set's order, tiers and coverage. A set with a step in error
+    (`incomplete_sets`, as (side, date)) is not checked for gaps or coverage: its error is reported."""
     errors = []
     for t in agreement.tranches:
         year = t.periods[0].year
@@ -177,20 +188,23 @@ def check_terms(agreement: Agreement, customs: list) -> list[S75Error]:
         name = entry.meta.get("tranche") if entry.type == "s75-metric-actual" else None
         if name is not None and agreement.tranche(name) is None:
             errors.append(error(entry, f's75-metric-actual: recorded for unknown tranche "{name}"'))
-    errors.extend(_check_risk_sets(agreement))
+    errors.extend(_check_risk_sets(agreement, incomplete_sets))
     return errors
 
 
-def _check_risk_sets(agreement: Agreement) -> list[S75Error]:
+def _check_risk_sets(agreement: Agreement, incomplete_sets) -> list[S75Error]:
     errors = []
     sets = defaultdict(list)
     for step in agreement.risk_steps:
         sets[(step.side, step.date)].append(step)
     for (side, date), steps in sorted(sets.items()):
         steps.sort(key=lambda s: s.number)
-        errors.extend(_check_set(side, steps))
+        if (side, date) not in incomplete_sets:
+            errors.extend(_check_set(side, steps))
     for year in agreement.years():
         for side in SIDES:
+            if any(s == side and d <= year.start for s, d in incomplete_sets):
+                continue
             dates = sorted(d for s, d in sets if s == side)
             if dates and not any(d <= year.start for d in dates):
                 first = sets[(side, dates[0])][0]

@@ -7,6 +7,10 @@ missing or wrongly typed values...), and against the books:
 - a scheme or contribution account that is not opened;
 - an account claimed by two schemes;
 - spend posted to a scheme's account before the scheme starts or after its `end:` date;
+- money that leaves every scheme: a posting to an `Expenses:Scheme:*` account no scheme owns, or to
+  any other `Expenses:` account but Expenses:Suspense (it would be in no scheme's spend);
+- a posting to an `Income:Contribution:*` account that no `s75-contribution` of the transaction's
+  financial year names (it would be in no partner's received);
 - a year's scheme budgets not adding up to the partners' agreed contributions plus any underspend
   carried forward into the year (Income:CarryForward:In, written by rules.settlement);
 - double counts (rules.double_count): one finance system's reference on two transactions, a `ref:`
@@ -32,7 +36,7 @@ from beancount.core import data
 from rules.calendar import year_of
 from rules.double_count import double_counts
 from rules.directives import S75Error
-from rules.position import CARRIED_IN
+from rules.position import CARRIED_IN, SUSPENSE
 from rules.reader import read_agreement
 
 __plugins__ = ("validate",)
@@ -57,7 +61,7 @@ def validate(entries, options_map, config=None):
             errors.append(S75Error(contribution.meta, f"contribution {contribution.partner} "
                                    f"{contribution.source}: account {contribution.account} is not opened", None))
 
-    life_errors, carried_in = _scan_transactions(entries, agreement.schemes)
+    life_errors, carried_in = _scan_transactions(entries, agreement, opened)
     errors.extend(life_errors)
     errors.extend(_budgets_against_funding(agreement, carried_in))
     errors.extend(double_counts(entries))
@@ -85,15 +89,48 @@ def _budgets_against_funding(agreement, carried_in):
     return found
 
 
-def _scan_transactions(entries, schemes):
-    """One pass: postings to a scheme's accounts dated before it starts or after it ends, and the
-    underspend carried into each year."""
+# What a posting to an account outside the agreement's is (None: nothing to report).
+_NO_SCHEME, _NOT_SCHEME, _RECEIPT = "no scheme", "not a scheme's", "receipt"
+
+
+def _kind(account: str, agreement, opened: set) -> str | None:
+    if agreement.unread(account) or account not in opened:  # reported already (or by Beancount)
+        return None
+    if account.startswith("Expenses:"):
+        if account == SUSPENSE or account.startswith(SUSPENSE + ":"):
+            return None
+        return _NO_SCHEME if account.startswith("Expenses:Scheme:") else _NOT_SCHEME
+    return _RECEIPT if account.startswith("Income:Contribution:") else None
+
+
+def _stray(entry, account: str, kind: str, amount: Decimal) -> S75Error:
+    if kind == _NO_SCHEME:
+        message = (f"{account} belongs to no scheme: this {amount:,.2f} is in no scheme's spend and leaves the "
+                   "pool's figures; name the account on its s75-scheme, or post to a scheme's account")
+    elif kind == _NOT_SCHEME:
+        message = (f"{account} is neither a scheme's account nor {SUSPENSE}: this {amount:,.2f} is in no "
+                   f"scheme's spend and leaves the pool's figures; post it to a scheme's account, or to "
+                   f"{SUSPENSE} until it is mapped")
+    else:
+        message = (f"{account}: no s75-contribution for {year_of(entry.date).label} names this account, so this "
+                   f"receipt of {-amount:,.2f} is in no partner's received; agree the contribution, or post to "
+                   "an agreed contribution's account")
+    return S75Error(entry.meta, message, entry)
+
+
+def _scan_transactions(entries, agreement, opened: set):
+    """One pass: postings to a scheme's accounts dated before it starts or after it ends, postings
+    to expense or contribution accounts outside the agreement, and the underspend carried into each year."""
     errors = []
+    schemes = agreement.schemes
+    agreed = {(c.year, c.account) for c in agreement.contributions} | agreement.unread_receipts
     carried_in: dict = defaultdict(Decimal)
     scheme_of: dict[str, object] = {}
+    kind_of: dict[str, str | None] = {}
     for entry in entries:
         if not isinstance(entry, data.Transaction):
             continue
+        stray: dict[tuple[str, str], Decimal] | None = None
         for posting in entry.postings:
             account = posting.account
             if account == CARRIED_IN:
@@ -102,6 +139,15 @@ def _scan_transactions(entries, schemes):
                 scheme_of[account] = next((s for s in schemes if s.owns(account)), None)
             scheme = scheme_of[account]
             if scheme is None:
+                if account not in kind_of:
+                    kind_of[account] = _kind(account, agreement, opened)
+                kind = kind_of[account]
+                if kind == _RECEIPT and ((year_of(entry.date), account) in agreed or (None, account) in agreed):
+                    kind = None
+                if kind is not None:
+                    stray = {} if stray is None else stray
+                    number = posting.units.number if posting.units is not None else None
+                    stray[(account, kind)] = stray.get((account, kind), Decimal(0)) + (number or 0)
                 continue
             if entry.date < scheme.start:
                 errors.append(S75Error(entry.meta, f"spend on scheme {scheme.scheme} ({account}) dated "
@@ -109,4 +155,6 @@ def _scan_transactions(entries, schemes):
             elif scheme.end is not None and entry.date > scheme.end:
                 errors.append(S75Error(entry.meta, f"spend on scheme {scheme.scheme} ({account}) dated "
                                        f"{entry.date} is after the scheme ended on {scheme.end}", entry))
+        if stray:
+            errors.extend(_stray(entry, account, kind, amount) for (account, kind), amount in stray.items())
     return errors, carried_in
