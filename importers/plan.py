@@ -31,8 +31,13 @@ partner and source the ledger has never had also gets an `open` of its income ac
 
 The plan is all or nothing: a bad row, an unknown partner, source or commissioner, a figure that
 differs from the one the ledger already holds for the same year (a revision is a later-dated
-directive in the ledger), or a year whose scheme budgets do not add up exactly to its agreed
-contributions refuses the whole workbook, naming the sheet and row (or both totals).
+directive in the ledger), a year whose scheme budgets do not add up exactly to its agreed
+contributions or that has contributions and no budgets at all, or a row that names, types, places,
+commissions, splits, provides or funds a scheme the ledger has otherwise than its register does (a
+blank cell says nothing) refuses the whole workbook, naming the sheet and row (or the year), the field,
+and both values. A money cell holding fractions of a penny (float noise from a pasted formula) is
+named as such. A workbook with either sheet headed as the plan's, under any name, is the plan: a sheet
+missing or renamed is named in the refusal.
 """
 from __future__ import annotations
 
@@ -46,9 +51,9 @@ from beancount.parser.grammar import ValueType
 
 from importers.base import FileTotals, Known, Line, AgreementImporter, known_at, refuse_rejected
 from importers.gl import CURRENCY
-from importers.plan_sheets import (CONTRIBUTION_COLUMNS, CONTRIBUTIONS, SCHEMES, ContributionRow, SchemeRow,
-                                   check_totals, find_sheet, read_contributions, read_schemes)
-from importers.rows import Refused, header_row, sheet_names
+from importers.plan_sheets import (CONTRIBUTIONS, SCHEMES, ContributionRow, SchemeRow, check_totals, find_sheet,
+                                   headed_like, missing_sheets, read_contributions, read_schemes)
+from importers.rows import Refused, sheet_names
 from rules.entries import custom
 
 
@@ -59,17 +64,16 @@ class PlanImporter(AgreementImporter):
     title = "Plan workbook (sheets Contributions and Schemes)"
 
     def identify(self, filepath: str) -> bool:
-        """An XLSX with a Contributions sheet headed like the plan's. (A plan workbook that lacks its
-        Schemes sheet is still the plan: reading it refuses it and says so.)"""
+        """An XLSX with a sheet headed like the plan's Contributions or Schemes, by whatever name: a
+        workbook that lacks a sheet, or has one renamed, is still the plan, so that reading it refuses
+        it naming the sheet."""
         path = Path(filepath)
         if path.suffix.lower() != ".xlsx":
             return False
         try:
-            sheet = find_sheet(path, sheet_names(path), CONTRIBUTIONS)
-            headers = {h.lower() for h in header_row(path, sheet)}
+            return any(headed_like(path, sheet_names(path)).values())
         except Refused:
             return False
-        return all(any(n.lower() in headers for n in names) for names in CONTRIBUTION_COLUMNS.values())
 
     def existing_keys(self, entries) -> dict[tuple, Known]:
         """The keys of the plan's directives and the accounts already in a ledger."""
@@ -95,10 +99,9 @@ class PlanImporter(AgreementImporter):
         if path.suffix.lower() != ".xlsx":
             raise Refused(f"{path.name}: the plan is an XLSX workbook with sheets {CONTRIBUTIONS} and {SCHEMES}")
         names = sheet_names(path)
-        missing = [s for s in (CONTRIBUTIONS, SCHEMES) if find_sheet(path, names, s, strict=False) is None]
+        missing = missing_sheets(path, names)
         if missing:
-            raise Refused(f"{path.name}: no sheet named {' or '.join(repr(s) for s in missing)} "
-                          f"(sheets: {', '.join(names) or 'none'})")
+            raise Refused(missing)
         problems: list[str] = []
         contributions = read_contributions(self.agreement, path, find_sheet(path, names, CONTRIBUTIONS), problems)
         schemes = read_schemes(self.agreement, path, find_sheet(path, names, SCHEMES), problems)

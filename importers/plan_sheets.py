@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Iterator
 
@@ -15,10 +15,11 @@ from beancount.core.amount import Amount
 
 from importers.gl import CURRENCY
 from importers.base import lookup
-from importers.rows import Refused, Rejection, Row, data_rows
+from importers.rows import Refused, Rejection, Row, data_rows, has_layout, header_row
 from importers.values import parse_money
-from rules.agreement import AREAS, JOINT, Agreement, parse_split
+from rules.agreement import AREAS, JOINT, Agreement, Scheme, parse_split
 from rules.calendar import FinancialYear, parse_year
+from rules.entries import where as entry_location
 
 CONTRIBUTIONS, SCHEMES = "Contributions", "Schemes"
 CONTRIBUTION_COLUMNS = {"year": ("Year",), "partner": ("Partner",), "source": ("Source",),
@@ -34,6 +35,10 @@ FLAGS = {"y": True, "yes": True, "true": True, "n": False, "no": False, "false":
 RECURRENT = {**FLAGS, "recurrent": True, "non-recurrent": False, "non recurrent": False, "nonrecurrent": False}
 NEW = {**FLAGS, "new": True, "existing": False}
 _ID = re.compile(r"^[A-Z0-9][A-Za-z0-9-]*$")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")  # a number cell's text (importers.rows)
+# What the scheme register holds that a Schemes row also says, by field, and how a message names it.
+REGISTER = {"name": "name", "type": "scheme type", "area": "area of spend", "commissioner": "commissioner",
+            "split": "split", "provider": "lead provider", "source": "funding source"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,41 @@ def find_sheet(path: Path, names: list[str], wanted: str, strict: bool = True) -
     return found
 
 
+SHEET_COLUMNS = {CONTRIBUTIONS: CONTRIBUTION_COLUMNS, SCHEMES: SCHEME_COLUMNS}
+
+
+def headed_like(path: Path, names: list[str]) -> dict[str, list[str]]:
+    """For each of the plan's sheets, the workbook's sheets (by any name) whose header row has its
+    required columns; Refused when the workbook cannot be read."""
+    found: dict[str, list[str]] = {wanted: [] for wanted in SHEET_COLUMNS}
+    for name in names:
+        for wanted, columns in SHEET_COLUMNS.items():
+            if has_layout(header_row(path, name, columns), columns):
+                found[wanted].append(name)
+    return found
+
+
+def missing_sheets(path: Path, names: list[str]) -> str:
+    """Why the workbook cannot be read as the plan when it lacks a sheet it needs, naming each one
+    missing and, where one other sheet has its headings, that sheet; "" when none is missing."""
+    present = {s: find_sheet(path, names, s, strict=False) for s in SHEET_COLUMNS}
+    missing = [s for s, sheet in present.items() if sheet is None]
+    if not missing:
+        return ""
+    text = (f"{path.name}: no sheet named {' or '.join(repr(s) for s in missing)} "
+            f"(sheets: {', '.join(names) or 'none'})")
+    headed = headed_like(path, names)
+    hints = [(headed[wanted][0], wanted) for wanted in missing
+             if len(headed[wanted]) == 1 and headed[wanted][0] not in present.values()]
+    if len(missing) == 1 and hints:
+        return text + f": sheet {hints[0][0]!r} has its headings: rename it {hints[0][1]!r}"
+    if hints:
+        said = [f"sheet {sheet!r} " + ("has the headings of" if i == 0 else "those of") + f" {wanted!r}"
+                for i, (sheet, wanted) in enumerate(hints)]
+        return text + ": " + ", ".join(said) + (": rename them" if len(hints) > 1 else ": rename it")
+    return text
+
+
 def _rows(path: Path, sheet: str, required: dict, optional: dict) -> Iterator[Row | Rejection]:
     """The sheet's rows; a refusal names the sheet."""
     try:
@@ -75,10 +115,29 @@ def _rows(path: Path, sheet: str, required: dict, optional: dict) -> Iterator[Ro
 def _money(row: Row, field: str, what: str) -> Decimal:
     if field in row.formulas:
         raise ValueError(f"{what} is a formula ({row.values[field]}): export values")
+    text = row.values[field]
     try:
-        return parse_money(row.values[field])
+        return parse_money(text)
     except ValueError as exc:
+        noise = _float_noise(text)
+        if noise:
+            raise ValueError(f"{what} {noise} is not a whole number of pence: round the cell to 2 decimal "
+                             "places") from None
         raise ValueError(f"{what}: {exc}") from None
+
+
+def _float_noise(text: str) -> str:
+    """A number cell holding fractions of a penny, as "1,499,999.9999999998" (typically a formula's
+    result pasted as a value: 1,500,000.00 less a binary rounding error); "" for anything else."""
+    if not _NUMBER.match(text.strip()):
+        return ""
+    try:
+        value = Decimal(text.strip())
+        if value == value.quantize(Decimal("0.01")):
+            return ""
+    except InvalidOperation:  # too many digits to be money: parse_money's message says so
+        return ""
+    return format(value, ",f")
 
 
 def _year(text: str) -> FinancialYear:
@@ -142,23 +201,30 @@ def read_contributions(agreement: Agreement, path: Path, sheet: str, problems: l
 
 
 def read_schemes(agreement: Agreement, path: Path, sheet: str, problems: list[str]) -> list[SchemeRow]:
-    """The Schemes sheet's checked rows; each bad row's problem is added to `problems`."""
+    """The Schemes sheet's checked rows; each bad row's problem is added to `problems`. A row for a
+    scheme the ledger has must say what its register says (blank cells say nothing); a new scheme is
+    described by its row for its first year, and its other rows must say the same."""
     found: list[SchemeRow] = []
     first: dict[tuple, int] = {}
     claimed: dict[str, str] = {}  # account -> new scheme claiming it
-    described: set[str] = set()
     rows = []
     for row in _rows(path, sheet, SCHEME_COLUMNS, SCHEME_OPTIONAL):
         if isinstance(row, Rejection):
             problems.append(f"{path.name}:{sheet}:{row.number}: {row.reason}")
             continue
         rows.append(row)
-    # A new scheme is described once, by its row for the earliest year.
+    # A new scheme is described once, by its first row for its earliest year.
     years = {}
     for row in rows:
         year = parse_year(row.values["year"])
         if year is not None and (row.values["id"] not in years or year < years[row.values["id"]]):
             years[row.values["id"]] = year
+    describing = {}  # new scheme ID -> its describing row
+    for row in rows:
+        scheme_id = row.values["id"]
+        if agreement.scheme(scheme_id) is None and scheme_id not in describing \
+                and parse_year(row.values["year"]) == years.get(scheme_id):
+            describing[scheme_id] = row
     for row in rows:
         where = f"{path.name}:{sheet}:{row.number}"
         v = row.values
@@ -172,12 +238,14 @@ def read_schemes(agreement: Agreement, path: Path, sheet: str, problems: list[st
             if budget < 0:
                 raise ValueError(f"annual budget {budget:,.2f} is negative")
             new = None
-            if agreement.scheme(scheme_id) is None and scheme_id not in described \
-                    and years.get(scheme_id) == year:
+            if describing.get(scheme_id) is row:
                 new = _describe(agreement, row, scheme_id)
-                described.add(scheme_id)
+            changed = _register_changes(agreement, row, scheme_id, describing.get(scheme_id))
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
+            continue
+        if changed:
+            problems.extend(f"{where}: {change}" for change in changed)
             continue
         key = (year, scheme_id)
         if key in first:
@@ -197,6 +265,76 @@ def read_schemes(agreement: Agreement, path: Path, sheet: str, problems: list[st
             claimed.update({a: scheme_id for a in new["accounts"]})
         found.append(SchemeRow(row.number, year, scheme_id, budget, new))
     return found
+
+
+def _register_changes(agreement: Agreement, row: Row, scheme_id: str, describing: Row | None) -> list[str]:
+    """How the row's name, type, area, commissioner, split, provider and funding source differ from the
+    scheme's register in the ledger, or, for a new scheme, from its describing row: one message per
+    field. A blank cell is not compared. ValueError for a cell that cannot be read (an unknown partner,
+    area or source, a malformed split)."""
+    scheme = agreement.scheme(scheme_id)
+    if scheme is not None:
+        held, there = _register_of(scheme), f"in the ledger ({entry_location(scheme.meta)})"
+        after = ", and the plan does not change the scheme register: correct the cell, or change the scheme " \
+                "in the ledger first"
+    elif describing is not None and describing is not row:
+        try:
+            held = _stated(agreement, describing)
+        except ValueError:  # the describing row's own problem is reported at its row
+            return []
+        there, after = f"at row {describing.number}, which describes the new scheme", ": a scheme has one description"
+    else:
+        return []
+    said = _stated(agreement, row)
+    return [f'{scheme_id}\'s {REGISTER[field]} is "{shown}" here but "{held[field][1]}" {there}{after}'
+            for field, (value, shown) in said.items() if field in held and held[field][0] != value]
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _split_value(split) -> frozenset:
+    return frozenset((partner, percent.normalize()) for partner, percent in split)
+
+
+def _register_of(scheme: Scheme) -> dict[str, tuple]:
+    """The register's fields of a scheme in the ledger: field -> (value compared, text shown)."""
+    split = ", ".join(f"{p} {format(pct.normalize(), 'f')}" for p, pct in scheme.split)
+    return {"name": (_words(scheme.name), scheme.name), "type": (_words(scheme.type), scheme.type),
+            "area": (scheme.area.lower(), scheme.area), "commissioner": (scheme.commissioner, scheme.commissioner),
+            "split": (_split_value(scheme.split), split or "none"),
+            "provider": (_words(scheme.provider), scheme.provider), "source": (scheme.source, scheme.source)}
+
+
+def _stated(agreement: Agreement, row: Row) -> dict[str, tuple]:
+    """What a Schemes row says of the register, for its cells that are not blank: field -> (value
+    compared, text as typed). Partners, sources and areas are matched ignoring case, as for a new
+    scheme; a split by its partners and percentages in any order."""
+    v, said = row.values, {}
+    for field in REGISTER:
+        text = v.get(field, "").strip()
+        if not text:
+            continue
+        if field in ("name", "type", "provider"):
+            value = _words(text)
+        elif field == "area":
+            value = text.lower()
+            if not any(a.lower() == value for a in AREAS):
+                raise ValueError(f'area of spend "{text}" should be one of {", ".join(AREAS)}')
+        elif field == "commissioner":
+            value = JOINT if text.lower() == JOINT else _partner(agreement, text, "commissioner")
+        elif field == "split":
+            try:
+                parts = parse_split(text)
+            except ValueError as exc:
+                raise ValueError(f"split {exc}") from None
+            names = [p.partner for p in agreement.partners]
+            value = _split_value((lookup(names, partner) or partner, percent) for partner, percent in parts)
+        else:
+            value = _source(agreement, text, "funding source")
+        said[field] = (value, text)
+    return said
 
 
 def _describe(agreement: Agreement, row: Row, scheme_id: str) -> dict:
@@ -252,7 +390,8 @@ def _describe(agreement: Agreement, row: Row, scheme_id: str) -> dict:
 
 def check_totals(agreement: Agreement, path: Path, contributions: list[ContributionRow],
                  schemes: list[SchemeRow]) -> list[str]:
-    """Each year's budgets against its agreed contributions, the ledger's for the year included."""
+    """Each year's budgets against its agreed contributions, the ledger's for the year included; a year
+    with contributions and no budgets at all is named as such."""
     problems = []
     for year in sorted({c.year for c in contributions} | {s.year for s in schemes}):
         agreed = {(c.partner, c.source): c.agreed for c in agreement.contributions if c.year == year}
@@ -260,9 +399,12 @@ def check_totals(agreement: Agreement, path: Path, contributions: list[Contribut
         held = {b.scheme for b in agreement.budgets if b.year == year}
         budgets = {s: agreement.budget(year, s, year.start).amount for s in held}
         budgets.update({s.id: s.budget for s in schemes if s.year == year})
-        if not budgets:
-            continue
         planned, funding = sum(budgets.values(), Decimal("0.00")), sum(agreed.values(), Decimal("0.00"))
+        if not budgets:  # else the year would be a pool year with money agreed and nowhere to spend it
+            problems.append(f"{path.name}: {year.label} has agreed contributions ({CONTRIBUTIONS}) of "
+                            f"{funding:,.2f} but no scheme budgets, in this workbook or the ledger: add the "
+                            f"year's budgets to {SCHEMES}")
+            continue
         if planned != funding:
             problems.append(f"{path.name}: {year.label} scheme budgets ({SCHEMES}) total {planned:,.2f} but "
                             f"agreed contributions ({CONTRIBUTIONS}) total {funding:,.2f}; they must be equal "
