@@ -342,6 +342,14 @@ def test_equal_tier_between_all_partners():
     assert figures(result.shares) == {"Council": "100,000.00", "ICB": "100,000.00", "Trust": "100,000.00"}
 
 
+def test_thirds_written_as_percentages_overcharge_one_partner():
+    """The figure docs/risk-share.md gives for why "equal" exists: 33.34% of a 300,000.00 tier is 100,020.00."""
+    text = tiered("Council 33.33, ICB 33.33, Trust 33.34").replace("to: 250000.00 GBP", "to: 300000.00 GBP").replace(
+        "from: 250000.00 GBP", "from: 300000.00 GBP")
+    result = year_end(text + spent("850000.00"))
+    assert figures(result.shares) == {"Council": "99,990.00", "ICB": "99,990.00", "Trust": "100,020.00"}
+
+
 def test_equal_fixed_shares_go_to_the_largest_remainders_first_declared():
     text = BASE.replace('"overspend" 1 "proportional" ; overspend-1',
                         '"overspend" 1 "fixed" ; overspend-1\n  split: "equal"')
