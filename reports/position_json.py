@@ -56,6 +56,8 @@ def _tranche(status) -> dict:
             "actual_date": o.actual.date.isoformat() if o.actual else None,
             "planned_improvement": number(o.planned), "achieved_improvement": number(o.achieved),
             "released": money(o.released), "redirected": money(o.redirected), "status": o.status,
+            "revised_from": ({"actual": number(o.first.value), "actual_date": o.first.date.isoformat()}
+                             if o.first else None),
         } for o in status.periods],
     }
 

@@ -320,7 +320,8 @@ def _tranches(ws, st: Statement) -> None:
             rows.append([t.tranche, partner.name if partner else t.partner, t.metric, t.method, o.period.label,
                          o.amount, o.baseline, o.plan, o.actual.value if o.actual else None, o.released,
                          o.redirected, t.unreleased_to if o.redirected else None,
-                         o.amount if o.status == "pending" else ZERO, o.status])
+                         o.amount if o.status == "pending" else ZERO,
+                         "; ".join(filter(None, (o.status, o.revision_note)))])
     last = _table(ws, 1, TRANCHE_COLUMNS, rows)
     ws.freeze_panes = "A2"
     _total_row(ws, last + 1, 2, last, _kinds(TRANCHE_COLUMNS, MONEY))

@@ -117,6 +117,7 @@ class MetricActual:
     denominator: Decimal | None
     date: datetime.date
     meta: dict = field(compare=False, repr=False)
+    revises: datetime.date | None = None  # the published date of the figure this one revises
 
 
 @dataclass(frozen=True)

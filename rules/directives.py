@@ -73,7 +73,7 @@ VOCABULARY: dict[str, tuple[tuple[tuple[str, str, str], ...], dict[str, tuple[st
     "s75-metric-actual": (
         (("metric", "text", REQUIRED), ("period", "text", REQUIRED), ("value", "number", REQUIRED)),
         {"numerator": ("number", OPTIONAL), "denominator": ("number", OPTIONAL),
-         "tranche": ("text", OPTIONAL)},
+         "tranche": ("text", OPTIONAL), "revises": ("date", OPTIONAL)},
     ),
     "s75-prior-spend": (
         (("year", "text", REQUIRED), ("partner", "text", REQUIRED), ("amount", "money", REQUIRED)),

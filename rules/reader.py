@@ -62,6 +62,7 @@ def read_agreement(entries: Iterable[Any]) -> tuple[Agreement, list[S75Error]]:
     agreement.schemes.sort(key=lambda s: natural_key(s.scheme))
     errors.extend(reader_checks.check_years(agreement, state))
     errors.extend(reader_checks.check_pool(agreement, customs, state))
+    errors.extend(reader_checks.check_actuals(agreement))
     errors.extend(reader_terms.check_terms(agreement, customs, state.incomplete_risk_sets))
     errors.extend(reader_checks.check_carrying_budgets(agreement, state))
     agreement.incomplete_years = set(state.incomplete_years)
@@ -299,7 +300,7 @@ def _metric_actual(agreement, entry, v, state):
     period = _metric_period(agreement, entry, v, errors, state)
     if not errors:
         agreement.actuals.append(MetricActual(v["metric"], period, v["value"], v.get("numerator"),
-                                              v.get("denominator"), entry.date, entry.meta))
+                                              v.get("denominator"), entry.date, entry.meta, v.get("revises")))
     return errors
 
 

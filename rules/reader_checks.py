@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from rules.agreement import Agreement
 from rules.directives import S75Error, error
-from rules.entries import GENERATED
+from rules.entries import GENERATED, where
 
 ZERO = Decimal("0.00")
 
@@ -33,6 +33,35 @@ def check_pool(agreement: Agreement, customs: list, state) -> list[S75Error]:
     elif agreement.partner(agreement.pool.host) is None:
         entry = next(e for e in customs if e.type == "s75-pool")
         errors.append(error(entry, f's75-pool: unknown host partner "{agreement.pool.host}"'))
+    return errors
+
+
+def check_actuals(agreement: Agreement) -> list[S75Error]:
+    """One figure per metric and period, and revisions of it said as such: a second figure without
+    `revises:` is an error at it (which counts would otherwise be decided by row order), and so is a
+    revision whose `revises:` names no figure of that period or is not before it. Figures in error
+    are taken out of the agreement."""
+    errors, keep = [], []
+    by_period = defaultdict(list)
+    for actual in agreement.actuals:
+        by_period[(actual.metric, actual.period)].append(actual)
+    for (metric, period), figures in by_period.items():
+        figures.sort(key=lambda a: (a.date, _order(a.meta)))
+        originals = [a for a in figures if a.revises is None]
+        dates = {a.date for a in figures}
+        for actual in figures:
+            if actual.revises is None and actual is not originals[0]:
+                first = originals[0]
+                errors.append(S75Error(actual.meta, f"a second figure for {metric} {period.label} ({actual.value}; "
+                                    f"the first, {first.value}, at {where(first.meta)}): a revised figure "
+                                    f"needs revises: {first.date}, the date of the figure it revises", None))
+            elif actual.revises is not None and (actual.revises not in dates or actual.revises >= actual.date):
+                errors.append(S75Error(actual.meta, f"{metric} {period.label}: revises: {actual.revises} names no "
+                                    "earlier figure of the period (give the published date of the figure it "
+                                    "revises, before this one's date)", None))
+            else:
+                keep.append(actual)
+    agreement.actuals[:] = keep
     return errors
 
 

@@ -39,6 +39,7 @@ from decimal import Decimal
 from rules.agreement import Agreement, MetricActual, Tranche
 from rules.allocation import allocate, to_penny
 from rules.calendar import Period
+from rules.directives import S75Error
 from rules.entries import custom, generated_meta, openings, transaction
 from rules.reader import read_agreement
 
@@ -53,12 +54,18 @@ class PeriodOutcome:
     amount: Decimal
     baseline: Decimal | None
     plan: Decimal | None
-    actual: MetricActual | None
+    actual: MetricActual | None  # the figure in force: the first published, or its latest revision
     planned: Decimal | None  # improvement planned, in the metric's units
     achieved: Decimal | None  # improvement achieved
     released: Decimal
     redirected: Decimal
     status: str  # "released", "part released", "withheld", "pending"
+    first: MetricActual | None = None  # the figure first published, when a revision is in force
+
+    @property
+    def revision_note(self) -> str:
+        """"revised 2026-02-16 from 9780" when a revision is in force, else ""."""
+        return f"revised {self.actual.date} from {self.first.value}" if self.first and self.actual else ""
 
 
 @dataclass(frozen=True)
@@ -70,13 +77,27 @@ class TrancheStatus:
     pending: Decimal
 
 
-def assess(tranche: Tranche, agreement: Agreement, as_of: datetime.date | None = None) -> TrancheStatus:
-    """The tranche's outcome per period. Periods not ended by `as_of` (if given) are pending."""
+def figures(agreement: Agreement, metric: str, period: Period) -> list[MetricActual]:
+    """The period's figure as first published, then its revisions in date order (rules.reader_checks
+    leaves one first figure per period and revisions dated after it)."""
+    found = sorted((a for a in agreement.actuals if a.metric == metric and a.period == period),
+                   key=lambda a: (a.revises is not None, a.date))
+    return found if found and found[0].revises is None else []
+
+
+def assess(tranche: Tranche, agreement: Agreement, as_of: datetime.date | None = None,
+           revised_to: datetime.date | None = None) -> TrancheStatus:
+    """The tranche's outcome per period. Periods not ended by `as_of` (if given) are pending. The
+    figure first published decides a period at its end; a revision counts from its own date, so the
+    outcome uses the revisions made by `revised_to` (by default `as_of`; with neither, all of them)."""
     better = agreement.metrics[tranche.metric].better
+    revised_to = revised_to or as_of
     outcomes = []
     for period, amount in zip(tranche.periods, allocate(tranche.amount, [1] * len(tranche.periods))):
         plan = _latest(p for p in agreement.plans if p.metric == tranche.metric and p.period == period)
-        actual = _latest(a for a in agreement.actuals if a.metric == tranche.metric and a.period == period)
+        published = figures(agreement, tranche.metric, period)
+        in_force = [a for a in published if a.revises is None or revised_to is None or a.date <= revised_to]
+        actual = in_force[-1] if in_force else None
         if plan is None or actual is None or (as_of is not None and period.end > as_of):
             outcomes.append(PeriodOutcome(period, amount, plan and plan.baseline, plan and plan.plan,
                                           None, None, None, ZERO, ZERO, "pending"))
@@ -87,7 +108,8 @@ def assess(tranche: Tranche, agreement: Agreement, as_of: datetime.date | None =
         released = _release(tranche, amount, planned, achieved)
         status = "released" if released == amount else "withheld" if released == 0 else "part released"
         outcomes.append(PeriodOutcome(period, amount, plan.baseline, plan.plan, actual, planned, achieved,
-                                      released, amount - released, status))
+                                      released, amount - released, status,
+                                      in_force[0] if actual is not in_force[0] else None))
     released = sum((o.released for o in outcomes), ZERO)
     redirected = sum((o.redirected for o in outcomes), ZERO)
     pending = sum((o.amount for o in outcomes if o.status == "pending"), ZERO)
@@ -112,9 +134,9 @@ def _release(tranche: Tranche, amount: Decimal, planned: Decimal, achieved: Deci
 def tranches(entries, options_map, config=None):
     """Generate the hold, release and redirect entries of every tranche (see the module docstring)."""
     agreement, _ = read_agreement(entries)  # the validate plugin reports the agreement's errors
-    new, wanted = [], {}
+    new, wanted, errors = [], {}, []
     for tranche in agreement.tranches:
-        status = assess(tranche, agreement)
+        status = assess(tranche, agreement, revised_to=datetime.date.min)  # the first figures only
         rule = f"tranche {tranche.method}"
         account = f"Equity:Tranche:{tranche.tranche}"
         wanted.setdefault(account, (tranche.date, tranche.meta))
@@ -126,8 +148,44 @@ def tranches(entries, options_map, config=None):
         for outcome in status.periods:
             if outcome.status != "pending":
                 new.extend(_decided(tranche, outcome, agreement, rule, wanted))
+        revised, problems = _revisions(tranche, agreement, status, rule, wanted)
+        new.extend(revised)
+        errors.extend(problems)
     new.extend(openings(entries, wanted, "tranche"))
-    return entries + new, []
+    return entries + new, errors
+
+
+def _revisions(tranche: Tranche, agreement: Agreement, first: TrancheStatus, rule: str, wanted: dict):
+    """Each revision of a figure moves what the tranche released from the revision's date: the budget
+    moves between `funds:` and `unreleased-to:` by the difference, and money redirected to a partner
+    is owed less (or more). Earlier positions keep the outcome of the figure then published."""
+    dates = sorted({a.date for p in tranche.periods for a in figures(agreement, tranche.metric, p)[1:]})
+    out, errors, before = [], [], first
+    for date in dates:
+        after = assess(tranche, agreement, revised_to=date)
+        for old, now in zip(before.periods, after.periods):
+            moved = now.released - old.released
+            if not moved or now.actual is None or now.actual.date != date:
+                continue
+            cause, label, target = now.actual.meta, now.period.label, tranche.unreleased_to
+            working = f"{tranche.metric} {label} revised from {old.actual.value} to {now.actual.value}"
+            meta = lambda: generated_meta(f"{rule} revised", cause, tranche=tranche.tranche, period=label,
+                                          working=working)
+            if agreement.partner(target) is not None:
+                if moved > 0:
+                    errors.append(S75Error(cause, f"{working}: it releases {moved:,.2f} already redirected to "
+                                                  f"{target}; record its return to the pool by hand", None))
+                    continue
+                income, owed = f"Income:Tranche:{tranche.tranche}", f"Liabilities:Partner:{target}"
+                wanted.setdefault(income, (tranche.date, tranche.meta))
+                wanted.setdefault(owed, (tranche.date, tranche.meta))
+                out.append(transaction(date, meta(), tranche.partner, f"Tranche {tranche.tranche} {label} "
+                                       f"revised: {-moved:,.2f} more redirected to {target}",
+                                       [(income, -moved), (owed, moved)]))
+            source, to = (target, tranche.funds) if moved > 0 else (tranche.funds, target)
+            out.append(custom(date, meta(), "s75-virement", now.period.year.label, source, to, abs(moved)))
+        before = after
+    return out, errors
 
 
 def _decided(tranche: Tranche, outcome: PeriodOutcome, agreement: Agreement, rule: str, wanted: dict):
