@@ -12,7 +12,10 @@ beangulp importer that reads any such layout. Each line becomes
       Assets:Pool:Cash
 
 with the scheme's account from the cost-centre mapping, or Expenses:Suspense and the ! flag when
-the cost centre is not mapped. What happens to each kind of bad row is in docs/importing.md.
+the cost centre is not mapped. A line the mapping marks as personal (a payment to a person) is
+written with a pseudonym for payee ("Person 7F3A9C21", importers.personal) and the mapping row's
+note for narration, keeping neither the supplier's name nor the description; without a pseudonym
+key it is rejected. What happens to each kind of bad row is in docs/importing.md.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from beancount.core.amount import Amount
 from importers.base import (FileTotals, Known, Line, RowImporter, control_total_rows, total_row_amount, transaction_key,
                             transaction_keys)
 from importers.mapping import SUSPENSE, Mapping
+from importers.personal import Pseudonyms, normalise_name
 from importers.rows import Rejection, Row, data_rows
 from importers.values import hidden_character, parse_date, parse_money
 
@@ -44,7 +48,11 @@ class Layout:
 
 
 class LedgerExtract(RowImporter):
-    """Importer for one extract layout. `mapping` sends cost centres to scheme accounts."""
+    """Importer for one extract layout. `mapping` sends cost centres to scheme accounts; `pseudonyms`
+    (set by importers.config, else read from the environment when a personal line is first met) name
+    the recipients of personal lines."""
+
+    pseudonyms: Pseudonyms | None = None
 
     def __init__(self, layout: Layout, mapping: Mapping, cash_account: str = "Assets:Pool:Cash"):
         super().__init__(cash_account)
@@ -53,9 +61,6 @@ class LedgerExtract(RowImporter):
 
     def existing_keys(self, entries) -> dict[tuple, Known]:
         return transaction_keys(entries)
-
-    def filename(self, filepath: str) -> str:
-        return f"{self.layout.system}-{Path(filepath).name}"
 
     def read(self, filepath: str, totals: FileTotals | None = None) -> Iterator[Line | Rejection]:
         """Every data row as a Line or a Rejection; raises Refused for a file that cannot be taken."""
@@ -95,11 +100,23 @@ class LedgerExtract(RowImporter):
             return Rejection(row.file, row.number, f"the reference holds an invisible or control character "
                                                    f"({hidden}): retype it in the finance system's form", amount)
         account = self.mapping.account(self.layout.system, v["cost_centre"], v["account_code"])
+        payee, narration = v["supplier"] or None, v["description"]
+        personal = self.mapping.personal_narration(self.layout.system, v["cost_centre"], v["account_code"])
+        if personal is not None:
+            if self.pseudonyms is None:
+                self.pseudonyms = Pseudonyms.from_environment()
+            if self.pseudonyms.problem:
+                code = f" account code {v['account_code']}" if v["account_code"] else ""
+                return Rejection(row.file, row.number, f"cost centre {v['cost_centre']}{code} is mapped as personal "
+                                                       f"and {self.pseudonyms.problem}; the row is not written",
+                                 amount)
+            payee = self.pseudonyms.of(v["supplier"]) if normalise_name(v["supplier"]) else None
+            narration = personal
         meta = data.new_metadata(str(path), row.number)
         meta.update({"system": self.layout.system, "ref": v["reference"], "source": f"{row.file}:{row.number}",
                      "cost-centre": v["cost_centre"], "account-code": v["account_code"]})
         entry = data.Transaction(
-            meta, date, "*" if account else "!", v["supplier"] or None, v["description"],
+            meta, date, "*" if account else "!", payee, narration,
             data.EMPTY_SET, data.EMPTY_SET,
             [data.Posting(account or SUSPENSE, Amount(amount, CURRENCY), None, None, None, None),
              data.Posting(self.cash_account, Amount(-amount, CURRENCY), None, None, None, None)])
