@@ -2,7 +2,8 @@
 every file; importers.landing writes the new entries.
 
 Per file: rows read, written, already in the ledger, repeated within the file (or the run), zero
-amounts skipped, to suspense, flagged for review, conflicts and rejected (each with file and row),
+amounts skipped, to suspense, flagged for review, posted as prior-period adjustments (a row dated in a
+locked month: importers.screen), conflicts and rejected (each with file and row),
 and the file's control total (its trailing total row, or the sum of its lines) against what became
 of it. A row whose identity the ledger (or an earlier row) holds with a different date, amount or
 cost centre is a conflict: nothing is written for it. A refused file adds nothing.
@@ -64,6 +65,14 @@ class FileSummary:
     def flagged(self) -> list[str]:
         return [f"{where}: flagged: {line.entry.meta['review']}" for line, where in self.kept.values()
                 if line.entry.meta.get("review")]
+
+    @property
+    def adjusted(self) -> list[str]:
+        """A line per row dated in a locked month and posted in the first open month instead."""
+        return [f"{where}: dated {line.entry.meta['original-date']}, in locked month {line.entry.meta['adjusts']}: "
+                f"posted on {line.entry.date} as a prior-period adjustment (adjusts: \"{line.entry.meta['adjusts']}\")"
+                for line, where in self.kept.values()
+                if "adjusts" in line.entry.meta and "original-date" in line.entry.meta]
 
     @property
     def text(self) -> str:
@@ -206,6 +215,8 @@ def _take(line: Line, summary: FileSummary, seen: dict, added: dict, screen=None
         return
     mine = _known(line, summary)
     earlier = added.get(line.key) or seen.get(line.key)
+    if earlier is not None and earlier.owner is None and hasattr(screen, "as_in_ledger"):
+        mine = Known(mine.where, screen.as_in_ledger(line.key, mine.fingerprint), mine.owner)
     if earlier is None:
         screened = screen(line) if screen is not None else line
         if isinstance(screened, Rejection):
@@ -286,6 +297,8 @@ def print_summary(summaries: list[FileSummary], file=None) -> None:
         for note in s.repeated:
             print(f"  {s.file}: {note}: skipped", file=file)
         for note in s.flagged:
+            print(f"  {note}", file=file)
+        for note in s.adjusted:
             print(f"  {note}", file=file)
         for conflict in s.conflicts:
             print(f"  {conflict}", file=file)

@@ -50,6 +50,9 @@ METRIC_COLUMNS = (
     ("Plan", NUMBER), ("Actual", NUMBER), ("Numerator", NUMBER), ("Denominator", NUMBER), ("Recorded on", DATE))
 CONTINGENCY_COLUMNS = (("Partner", TEXT), ("Planned savings if targets are met", MONEY),
                        ("Support needed if not", MONEY), ("Note", TEXT))
+ADJUSTMENT_COLUMNS = (("Date", DATE), ("Entry", TEXT), ("Reference", TEXT), ("Corrects", TEXT), ("Scheme", TEXT),
+                      ("Partner", TEXT), ("Amount", MONEY), ("Original date", DATE))
+ADJUSTMENT_AMOUNT = 7  # "Amount" in ADJUSTMENT_COLUMNS
 CHART_COLUMNS = (("Month", TEXT), ("Profiled budget (cumulative)", MONEY), ("Actual (cumulative)", MONEY),
                  ("Forecast (cumulative)", MONEY))
 
@@ -243,6 +246,33 @@ def _schemes(ws, st: Statement) -> None:
     _total_row(ws, last + 1, first, last, money)
     end = _areas(ws, st, last + 3, first, last, money)
     _line(ws, end + 2, RAG_NOTE)
+    _adjustments(ws, st, end + 4)
+
+
+def _adjustments(ws, st: Statement, row: int) -> None:
+    """The prior-period adjustments in the year to the statement's date: spend, then receipts, each
+    with a Total row (=SUM over its rows); or a line saying there are none."""
+    pos = st.position
+    _line(ws, row, "Prior-period adjustments", BOLD)
+    if not pos.adjustments:
+        _line(ws, row + 1, f"No prior-period adjustments in {pos.year.label} to {pos.as_of.day} {pos.as_of:%B %Y}.")
+        return
+    rows = [[a.date, f"{a.payee}: {a.narration}" if a.payee and a.narration else a.payee or a.narration, a.ref,
+             a.adjusts, a.scheme or (None if a.partner else a.account), a.partner, a.amount, a.original_date]
+            for a in pos.adjustments]
+    top = row + 1
+    spend = [r for r, a in zip(rows, pos.adjustments) if not a.receipt]
+    receipts = [r for r, a in zip(rows, pos.adjustments) if a.receipt]
+    last = _table(ws, top, ADJUSTMENT_COLUMNS, spend + receipts)
+    letter = get_column_letter(ADJUSTMENT_AMOUNT)
+    total = last + 1
+    for label, block_first, block_last in (("Total", top + 1, top + len(spend)),
+                                           ("Total received", top + 1 + len(spend), last)):
+        if block_last < block_first:
+            continue
+        _text(ws, total, 1, label, BOLD)
+        _formula(ws, total, ADJUSTMENT_AMOUNT, f"=SUM({letter}{block_first}:{letter}{block_last})", MONEY, BOLD)
+        total += 1
 
 
 def _scheme_values(s, st: Statement) -> list:

@@ -84,6 +84,7 @@ VOCABULARY: dict[str, tuple[tuple[tuple[str, str, str], ...], dict[str, tuple[st
         {"savings": ("money", OPTIONAL), "support": ("money", OPTIONAL), "note": ("text", OPTIONAL)},
     ),
     "s75-close": ((("year", "text", REQUIRED),), {}),
+    "s75-lock": ((("month", "text", REQUIRED),), {}),  # read and checked by rules.locks
     "s75-tranche": (
         (("tranche", "text", REQUIRED), ("partner", "text", REQUIRED), ("source", "text", REQUIRED),
          ("amount", "money", REQUIRED)),

@@ -11,7 +11,10 @@ Conventions (docs/ledger.md, "The position"):
   (actual to date / months elapsed x 12); after 31 March, the actual;
 - variance = actual or outturn minus budget: positive is an overspend;
 - a year is closed from 31 March once it has an s75-close, and settled once the settlement
-  rules.settlement wrote for that close is in the entries (never merely because of the close).
+  rules.settlement wrote for that close is in the entries (never merely because of the close);
+- prior-period adjustments: the year's entries to the date that carry `adjusts:` (a correction to a
+  locked month, posted in an open month: rules.locks), a row per posting to a scheme's account, to
+  suspense or to a contribution account. They count in the month they are posted in, like any entry.
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ from beancount.core import data
 from rules.agreement import Agreement, Partner, Pool, Scheme
 from rules.allocation import spread_evenly, to_penny
 from rules.calendar import FinancialYear, elapsed_months, month_number, year_of
-from rules.entries import GENERATED
+from rules.entries import GENERATED, where
+from rules.locks import ADJUSTS, ORIGINAL_DATE
 from rules.reader import read_agreement
 from rules.risk_share import RiskShareResult, share_risk, side_of
 from rules.tranches import TrancheStatus, assess
@@ -101,6 +105,27 @@ class MetricRow:
 
 
 @dataclass(frozen=True)
+class Adjustment:
+    """A prior-period adjustment: one posting of an entry carrying `adjusts:`."""
+
+    date: datetime.date  # when it is posted (an open month)
+    payee: str
+    narration: str
+    ref: str  # the finance system's reference, "" when none
+    where: str  # file:line
+    adjusts: str  # the month it corrects, "2025-08"
+    original_date: datetime.date | None  # the date the finance system gave it, when imported
+    scheme: str | None  # the scheme whose actual it changes
+    partner: str | None  # for a receipt: the partner whose received it changes
+    account: str
+    amount: Decimal  # spend, as the scheme's actual counts it; for a receipt, money received
+
+    @property
+    def receipt(self) -> bool:
+        return self.partner is not None
+
+
+@dataclass(frozen=True)
 class Totals:
     """Sums of the rows above them, by field name."""
 
@@ -128,6 +153,9 @@ class PoolPosition:
     closed: bool  # the year has an s75-close and the date is on or after its 31 March
     settled: bool  # closed, and rules.settlement's entries for the close are in the books
     agreement: Agreement
+    adjustments: tuple[Adjustment, ...] = ()  # prior-period adjustments in the year to the date: spend, then receipts
+    adjustments_total: Decimal = ZERO  # the spend adjustments added up
+    adjustments_received: Decimal = ZERO  # the receipt adjustments added up
 
 
 PARTNER_FIELDS = ("minimum", "agreed", "received", "outstanding")
@@ -154,6 +182,10 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         monthly = books.to_month(12)
     else:
         monthly = monthly_sums(entries, year, as_of, _counted(agreement))
+    if books is not None and books.year == year and books.adjustments is not None:
+        adjustments = tuple(a for a in books.adjustments if a.date <= as_of)
+    else:
+        adjustments = prior_period_adjustments(entries, year, as_of, agreement)
     partners = _partners(agreement, year, monthly)
     schemes = tuple(_scheme(agreement, s, year, as_of, monthly) for s in agreement.schemes
                     if agreement.budget(year, s.scheme, as_of) is not None)
@@ -168,7 +200,42 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         risk_basis="actual" if as_of >= year.end else "forecast",
         closed=year in agreement.closes and as_of >= year.end,
         settled=as_of >= year.end and settlement_written(entries, year, agreement.closes.get(year)),
-        agreement=agreement)
+        agreement=agreement, adjustments=adjustments,
+        adjustments_total=sum((a.amount for a in adjustments if not a.receipt), ZERO),
+        adjustments_received=sum((a.amount for a in adjustments if a.receipt), ZERO))
+
+
+def prior_period_adjustments(entries, year: FinancialYear, as_of: datetime.date,
+                             agreement: Agreement) -> tuple[Adjustment, ...]:
+    """The year's entries to `as_of` that carry `adjusts:`, a row per posting to a scheme's account, to
+    suspense or to a contribution account: spend first, then receipts, each in date order."""
+    partner_of = {c.account: c.partner for c in agreement.contributions}
+    scheme_of: dict[str, str | None] = {}
+    spend, receipts = [], []
+    first = bisect.bisect_left(entries, year.start, key=_date)
+    last = bisect.bisect_right(entries, min(as_of, year.end), key=_date)
+    for index in range(first, last):
+        entry = entries[index]
+        meta = entry.meta
+        if type(entry) is not data.Transaction or not meta or ADJUSTS not in meta:
+            continue
+        original = meta.get(ORIGINAL_DATE)
+        for posting in entry.postings:
+            account = posting.account
+            if account not in scheme_of:
+                scheme_of[account] = next((s.scheme for s in agreement.schemes if s.owns(account)), None)
+            number = posting.units.number if posting.units is not None else None
+            if number is None:
+                continue
+            scheme, partner = scheme_of[account], partner_of.get(account)
+            if scheme is None and partner is None and not (account == SUSPENSE or account.startswith(SUSPENSE + ":")):
+                continue
+            row = Adjustment(entry.date, entry.payee or "", entry.narration or "", str(meta.get("ref", "")),
+                             where(meta), str(meta[ADJUSTS]),
+                             original if isinstance(original, datetime.date) else None,
+                             scheme, partner, account, -number if partner is not None else number)
+            (receipts if partner is not None else spend).append(row)
+    return tuple(spend + receipts)
 
 
 def settlement_written(entries, year: FinancialYear, close) -> bool:
@@ -247,6 +314,7 @@ class YearBooks:
 
     year: FinancialYear
     sums: dict[str, list[Decimal]]
+    adjustments: tuple[Adjustment, ...] | None = None  # the year's prior-period adjustments (None: not read)
 
     def to_month(self, month: int) -> dict[str, list[Decimal]]:
         """The sums of months 1..`month` only (later months nil), as `monthly_sums` gives them."""
@@ -255,7 +323,8 @@ class YearBooks:
 
 def year_books(entries, year: FinancialYear, agreement: Agreement) -> YearBooks:
     """One pass over the year's transactions, for every month-end position of the year."""
-    return YearBooks(year, monthly_sums(entries, year, year.end, _counted(agreement)))
+    return YearBooks(year, monthly_sums(entries, year, year.end, _counted(agreement)),
+                     prior_period_adjustments(entries, year, year.end, agreement))
 
 
 def _counted(agreement: Agreement):

@@ -338,4 +338,5 @@ _HANDLERS = {
     "s75-tranche": reader_terms.read_tranche, "s75-virement": reader_terms.read_virement,
     "s75-risk-share": reader_terms.read_risk_step, "s75-prior-spend": _prior_spend,
     "s75-contingency-plan": _contingency_plan, "s75-close": _close,
+    "s75-lock": lambda agreement, entry, values, state: [],  # not part of the agreement: rules.locks
 }

@@ -36,6 +36,7 @@ from beancount.core import data
 from rules.calendar import year_of
 from rules.double_count import double_counts
 from rules.directives import S75Error
+from rules.locks import lock_errors
 from rules.position import CARRIED_IN, SUSPENSE
 from rules.reader import read_agreement
 
@@ -65,6 +66,7 @@ def validate(entries, options_map, config=None):
     errors.extend(life_errors)
     errors.extend(_budgets_against_funding(agreement, carried_in))
     errors.extend(double_counts(entries))
+    errors.extend(lock_errors(entries, options_map))
     return entries, errors
 
 

@@ -37,8 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     imports.add_argument("--dry-run", action="store_true", help="summarise only; write nothing")
     imports.add_argument("--wait", type=float, default=600, metavar="SECONDS",
                          help="how long to wait for another import into the ledger to finish (default 600)")
+    lock = commands.add_parser("lock", help="lock every month up to and including one (docs/period-control.md)")
+    lock.add_argument("ledger")
+    lock_what = lock.add_mutually_exclusive_group(required=True)
+    lock_what.add_argument("--month", help="YYYY-MM, e.g. 2025-09 once Month 6's statement is issued")
+    lock_what.add_argument("--year", help="a financial year, e.g. 2025-26: the same as --month 2026-03")
+    lock.add_argument("--wait", type=float, default=600, metavar="SECONDS",
+                      help="how long to wait for an import or lock into the ledger to finish (default 600)")
     args = parser.parse_args(argv)
     commands_run = {"check": _check, "position": _position, "statement": _statement, "import": _import}
+    commands_run["lock"] = _lock
     try:
         return commands_run[args.command](args)
     except BrokenPipeError:  # `s75 ... | head`: the reader has gone; say nothing more
@@ -162,6 +170,11 @@ def _statement(args) -> int:
 def _import(args) -> int:
     from s75.importing import run_import
     return run_import(args.ledger, args.files, args.dry_run, args.wait)
+
+
+def _lock(args) -> int:
+    from s75.lock import run_lock
+    return run_lock(args.ledger, args.month, args.year, args.wait)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ Fava's account view for the pool's financial year. The downloads call the same f
 command (reports.publish.render_statement), so their files are byte-identical. A ledger with
 errors still opens: the page lists the errors instead of the statement, including those the
 `s75` commands add to Beancount's (reports.ledger.pool_errors: not a pool ledger, the agreement's
-rules not loaded or loaded in the wrong order).
+rules not loaded or loaded in the wrong order). The page says which months are locked
+(rules.locks: `s75 lock`, and closed years) and marks them in the month list; an edit through Fava
+inside a locked month is one of the ledger's errors, listed like any other.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from reports.ledger import Loaded, format_error, latest_month_end, pool_errors
 from reports.publish import month_end, render_statement
 from reports.statement import build_statement
 from rules.calendar import year_of
+from rules.locks import period_control
 from rules.position import PositionError, build_position, year_books
 from rules.reader import read_agreement
 
@@ -44,6 +47,7 @@ class PoolBudget(FavaExtensionBase):
         self._pages: dict[str, tuple[str, str]] = {}
         self._agreement = None
         self._pool_errors = None
+        self._control = None
         self._books = {}
         latest = latest_month_end(self._transactions())
         if latest is not None and year_of(latest) in self.agreement().years():
@@ -54,6 +58,16 @@ class PoolBudget(FavaExtensionBase):
         if getattr(self, "_agreement", None) is None:
             self._agreement, _ = read_agreement(self.ledger.all_entries_by_type.Custom)
         return self._agreement
+
+    def control(self):
+        """The ledger's locks and closes, read once per load from its custom directives."""
+        if getattr(self, "_control", None) is None:
+            self._control = period_control(self.ledger.all_entries_by_type.Custom)
+        return self._control
+
+    def locks(self) -> list[str]:
+        """Which months are locked, a line each (none when nothing is)."""
+        return self.control().describe()
 
     def _transactions(self):
         return self.ledger.all_entries_by_type.Transaction
@@ -75,12 +89,14 @@ class PoolBudget(FavaExtensionBase):
     def months(self) -> list[tuple[str, str]]:
         """(value, label) for each month of the pool's years up to the latest with transactions."""
         latest = latest_month_end(self._transactions())
+        locked_to = self.control().locked_to
         out = []
         for year in self.agreement().years():
             for month in range(1, 13):
                 end = year.month_end(month)
                 if latest is None or end <= latest:
-                    out.append((f"{end:%Y-%m}", f"{year.label} Month {month} ({end:%b %Y})"))
+                    locked = " - locked" if locked_to is not None and end <= locked_to else ""
+                    out.append((f"{end:%Y-%m}", f"{year.label} Month {month} ({end:%b %Y}){locked}"))
         return out
 
     def month(self) -> str:
