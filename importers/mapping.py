@@ -2,22 +2,29 @@
 one cost centre serves several schemes, account code) to scheme, kept as data in the ledger
 repository (ledger/mapping.csv), not in code.
 
-    system,cost_centre,account_code,scheme,account,note
-    council,CC4101,,S01,,Integrated teams
-    council,CC4108,5410,S08,Expenses:Scheme:S08:HomeCare,Discharge home care
-    icb,ICB-771,,S04,,Discharge to assess
+    system,cost_centre,account_code,scheme,account,note,personal
+    council,CC4101,,S01,,Integrated teams,
+    council,CC4108,5410,S08,Expenses:Scheme:S08:HomeCare,Discharge home care,
+    council,CC4107,5430,S07,,Carers direct payment,Y
+    icb,ICB-771,,S04,,Discharge to assess,
 
 A blank account code matches any code. A blank account means the scheme's first account; an
 account given must belong to the scheme. The most specific row wins. A line with no match goes to
 suspense (Expenses:Suspense, flagged !) and is listed in the import summary.
+
+The optional column `personal` (Y, or blank) marks payments to people (importers.personal): a
+cost centre marked Y is personal whatever the line's account code; a row with an account code
+marks that code only. A personal line is written with a pseudonym for payee and the row's note
+(else "Payment to a person") for narration, never the name or the description.
 """
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from importers.personal import NO_NOTE
 from rules.agreement import Agreement
 from rules.position import SUSPENSE  # noqa: F401  (importers post unmapped lines here)
 
@@ -31,17 +38,33 @@ class Mapping:
     accounts: dict[tuple[str, str, str], str]  # (system, cost centre, account code or "") -> account
     schemes: dict[tuple[str, str, str], str]  # same keys -> scheme ID
     warnings: tuple[str, ...] = ()  # about the file, each "mapping.csv:LINE: ..."
+    personal: dict[tuple[str, str, str], str] = field(default_factory=dict)  # keys marked personal -> narration
 
     def account(self, system: str, cost_centre: str, account_code: str) -> str | None:
         key = (system, cost_centre.strip().upper(), account_code.strip().upper())
         return self.accounts.get(key) or self.accounts.get((key[0], key[1], ""))
+
+    def personal_row(self, system: str, cost_centre: str, account_code: str) -> tuple[str, str, str] | None:
+        """The row that marks a line personal: its cost centre and account code's row if that is
+        marked, else its cost centre's row (any code) if that is; None for a line that is not personal."""
+        key = (system.strip().lower(), cost_centre.strip().upper(), account_code.strip().upper())
+        for candidate in (key, (key[0], key[1], "")):
+            if candidate in self.personal:
+                return candidate
+        return None
+
+    def personal_narration(self, system: str, cost_centre: str, account_code: str) -> str | None:
+        """The narration a personal line is written with (its row's note, else "Payment to a person");
+        None for a line that is not personal."""
+        row = self.personal_row(system, cost_centre, account_code)
+        return None if row is None else self.personal[row]
 
     @classmethod
     def load(cls, path: Path, agreement: Agreement, systems: tuple[str, ...] = ()) -> "Mapping":
         """Read mapping.csv; MappingError naming its file and line for anything wrong in it. A file saved
         as Windows-1252 (Excel's plain "CSV") is read as such, with a warning."""
         text, warnings = _text(path)
-        accounts, schemes = {}, {}
+        accounts, schemes, personal = {}, {}, {}
         reader = csv.DictReader(io.StringIO(text, newline=""))
         missing = {"system", "cost_centre", "scheme"} - set(reader.fieldnames or [])
         if missing:
@@ -68,7 +91,12 @@ class Mapping:
                 raise MappingError(f"{path}:{reader.line_num}: {key[1]} {key[2] or '(any code)'} "
                                    f"is mapped twice for {key[0]}")
             accounts[key], schemes[key] = account, scheme.scheme
-        return cls(accounts, schemes, tuple(warnings))
+            marked = values.get("personal", "")
+            if marked.upper() not in ("", "Y"):
+                raise MappingError(f"{path}:{reader.line_num}: personal is {marked!r}: write Y, or leave it blank")
+            if marked:
+                personal[key] = values.get("note") or NO_NOTE
+        return cls(accounts, schemes, tuple(warnings), personal)
 
 
 def _text(path: Path) -> tuple[str, list[str]]:

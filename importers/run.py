@@ -18,6 +18,7 @@ from pathlib import Path
 from beancount.parser import printer
 
 from importers.base import FileTotals, Known, Line
+from importers.personal import is_pseudonym
 from importers.rows import (Refused, Rejection, header_row, layout_sheets, missing_columns, shape_problem,
                             unreadable)
 from rules.identity import fingerprint
@@ -73,6 +74,11 @@ class FileSummary:
                 f"posted on {line.entry.date} as a prior-period adjustment (adjusts: \"{line.entry.meta['adjusts']}\")"
                 for line, where in self.kept.values()
                 if "adjusts" in line.entry.meta and "original-date" in line.entry.meta]
+
+    @property
+    def pseudonymised(self) -> int:
+        """Payments to people to write under a pseudonym (importers.personal)."""
+        return sum(1 for line, _ in self.kept.values() if is_pseudonym(getattr(line.entry, "payee", None)))
 
     @property
     def text(self) -> str:
@@ -292,7 +298,8 @@ def print_summary(summaries: list[FileSummary], file=None) -> None:
             continue
         print(f"  rows read {s.read}; {s._written()} {s.written}; already in ledger {s.already}; repeated in file "
               f"{len(s.repeated)}; zero amounts skipped {s.zero}; to suspense {s.suspense}; flagged for review "
-              f"{len(s.flagged)}; conflicts {len(s.conflicts)}; rejected {len(s.rejected)}", file=file)
+              f"{len(s.flagged)}; conflicts {len(s.conflicts)}; rejected {len(s.rejected)}"
+              + (f"; pseudonymised {s.pseudonymised}" if s.pseudonymised else ""), file=file)
         print(f"  {s.control_line()}", file=file)
         for note in s.repeated:
             print(f"  {s.file}: {note}: skipped", file=file)

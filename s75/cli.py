@@ -16,6 +16,7 @@ from reports.ledger import Loaded, format_error, is_file_problem, latest_month_e
 from rules.position import PositionError, build_position
 from reports.position_json import position_to_json
 from rules.position import SUSPENSE, suspense_balance
+from rules.personal import ledger_personal_warnings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,6 +95,8 @@ def _check(args) -> int:
     for name in left_out:
         print(f"warning: {name} is in the imports folder but {main_file} does not include it: its entries are "
               "not counted", file=sys.stderr)
+    for warning in ledger_personal_warnings(loaded.path, loaded.entries):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
