@@ -34,7 +34,7 @@ from importers.rows import Rejection
 from rules.agreement import Agreement
 from rules.calendar import year_of
 from rules.identity import Fingerprint, identity
-from rules.locks import ADJUSTS, ORIGINAL_DATE, long_date, month_of, period_control
+from rules.periods import ADJUSTS, ORIGINAL_DATE, long_date, month_of, period_control
 
 
 class Screen:

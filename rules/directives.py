@@ -18,6 +18,7 @@ from beancount.core.amount import Amount
 S75Error = namedtuple("S75Error", "source message entry")
 
 CURRENCY = "GBP"
+SUSPENSE = "Expenses:Suspense"  # imported lines not yet mapped to a scheme
 REQUIRED, OPTIONAL, MANY = "required", "optional", "one or more"
 
 # kind -> (description, test of a ValueType's dtype/value)

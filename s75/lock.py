@@ -23,8 +23,8 @@ from importers.landing import LandingRefused, LedgerBusy, ledger_lock
 from reports.atomic_files import replace_files
 from reports.ledger import file_problem, format_error, include_patterns, load_ledger
 from rules.calendar import parse_year
-from rules.locks import (DIRECTIVES, FOLDER, LOCK, fingerprint, fingerprint_bytes, long_date, month_of, parse_month,
-                         period_control)
+from rules.fingerprints import fingerprint, fingerprint_bytes
+from rules.periods import DIRECTIVES, FOLDER, LOCK, long_date, month_of, parse_month, period_control
 
 HEADER = ("; Locked months (docs/period-control.md). Written by `s75 lock`: do not edit or delete a line.\n"
           "; Each lock's fingerprint is beside this file, as <month>.json; commit them with the ledger.\n")

@@ -15,7 +15,7 @@ from beancount import loader
 from conftest import ROOT
 from importer_support import copy_ledger
 from rules.entries import is_generated
-from rules.locks import entry_hash
+from rules.fingerprints import entry_hash
 from s75.cli import main
 
 THREE = ROOT / "tests" / "ledgers" / "three-years.beancount"

@@ -28,7 +28,7 @@ from reports.ledger import Loaded, format_error, latest_month_end, pool_errors
 from reports.publish import month_end, render_statement
 from reports.statement import build_statement
 from rules.calendar import year_of
-from rules.locks import period_control
+from rules.periods import period_control
 from rules.position import PositionError, build_position, year_books
 from rules.reader import read_agreement
 
