@@ -31,6 +31,7 @@ from importers.base import (FileTotals, Known, Line, RowImporter, control_total_
                             transaction_keys)
 from importers.mapping import SUSPENSE, Mapping
 from importers.personal import Pseudonyms, normalise_name
+from rules.entries import PERSONAL
 from importers.rows import Rejection, Row, data_rows
 from importers.values import hidden_character, parse_date, parse_money
 
@@ -115,6 +116,8 @@ class LedgerExtract(RowImporter):
         meta = data.new_metadata(str(path), row.number)
         meta.update({"system": self.layout.system, "ref": v["reference"], "source": f"{row.file}:{row.number}",
                      "cost-centre": v["cost_centre"], "account-code": v["account_code"]})
+        if personal is not None:
+            meta[PERSONAL] = True
         entry = data.Transaction(
             meta, date, "*" if account else "!", payee, narration,
             data.EMPTY_SET, data.EMPTY_SET,

@@ -14,7 +14,7 @@ from beancount.core import data
 from rules.agreement import Agreement
 from rules.calendar import FinancialYear
 from rules.directives import SUSPENSE
-from rules.entries import where
+from rules.entries import shown_payee, where
 from rules.periods import ADJUSTS, ORIGINAL_DATE, _date
 
 
@@ -65,7 +65,7 @@ def prior_period_adjustments(entries, year: FinancialYear, as_of: datetime.date,
             scheme, partner = scheme_of[account], partner_of.get(account)
             if scheme is None and partner is None and not (account == SUSPENSE or account.startswith(SUSPENSE + ":")):
                 continue
-            row = Adjustment(entry.date, entry.payee or "", entry.narration or "", str(meta.get("ref", "")),
+            row = Adjustment(entry.date, shown_payee(entry), entry.narration or "", str(meta.get("ref", "")),
                              where(meta), str(meta[ADJUSTS]),
                              original if isinstance(original, datetime.date) else None,
                              scheme, partner, account, -number if partner is not None else number)

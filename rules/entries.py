@@ -14,6 +14,7 @@ from beancount.parser.grammar import ValueType
 from rules.directives import CURRENCY
 
 TAG = "s75-generated"
+PERSONAL = "personal"  # metadata of a payment to a person (importers.personal): its payee is never shown
 # Set on every generated entry. The parser cannot make a key starting with "__" and Beancount's printer
 # leaves such keys out, so a generated entry printed and pasted into a ledger file does not carry it.
 GENERATED = "__s75_generated__"
@@ -68,3 +69,10 @@ def openings(entries, wanted: dict[str, tuple[datetime.date, dict]], rule: str) 
     opened = {e.account for e in entries if isinstance(e, data.Open)}
     return [data.Open(generated_meta(rule, cause), date, account, [CURRENCY], None)
             for account, (date, cause) in sorted(wanted.items()) if account not in opened]
+
+
+def shown_payee(entry) -> str:
+    """The payee an output may show: none for a payment to a person (`personal: TRUE`)."""
+    if entry.meta and entry.meta.get(PERSONAL) is True:
+        return ""
+    return entry.payee or ""
