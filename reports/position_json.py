@@ -47,7 +47,9 @@ def _tranche(status) -> dict:
     return {
         "tranche": t.tranche, "partner": t.partner, "source": t.source, "amount": money(t.amount),
         "metric": t.metric, "method": t.method, "rate": money(t.rate), "funds": t.funds,
-        "unreleased_to": t.unreleased_to, "released": money(status.released),
+        "unreleased_to": t.unreleased_to,
+        "funded": [{"scheme": scheme, "weight": number(weight)} for scheme, weight in t.shares],
+        "released": money(status.released),
         "redirected": money(status.redirected), "pending": money(status.pending),
         "periods": [{
             "period": o.period.label, "start": o.period.start.isoformat(), "end": o.period.end.isoformat(),
@@ -55,7 +57,9 @@ def _tranche(status) -> dict:
             "actual": number(o.actual.value) if o.actual else None,
             "actual_date": o.actual.date.isoformat() if o.actual else None,
             "planned_improvement": number(o.planned), "achieved_improvement": number(o.achieved),
-            "released": money(o.released), "redirected": money(o.redirected), "status": o.status,
+            "released": money(o.released), "redirected": money(o.redirected),
+            "given_up": [{"scheme": scheme, "amount": money(part)} for scheme, part in o.given_up],
+            "status": o.status,
             "revised_from": ({"actual": number(o.first.value), "actual_date": o.first.date.isoformat()}
                              if o.first else None),
         } for o in status.periods],

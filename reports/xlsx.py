@@ -45,6 +45,7 @@ TRANCHE_COLUMNS = (
     ("Tranche", TEXT), ("Partner", TEXT), ("Metric", TEXT), ("Method", TEXT), ("Period", TEXT),
     ("Amount", MONEY), ("Baseline", NUMBER), ("Target (plan)", NUMBER), ("Latest actual", NUMBER),
     ("Released", MONEY), ("Redirected", MONEY), ("Redirected to", TEXT), ("Pending", MONEY), ("Status", TEXT))
+GIVEN_UP = "Given up by"  # then a column per funded scheme, "Given up by S01": its part of what was redirected
 METRIC_COLUMNS = (
     ("Metric", TEXT), ("Name", TEXT), ("Better", TEXT), ("Unit", TEXT), ("Period", TEXT), ("Baseline", NUMBER),
     ("Plan", NUMBER), ("Actual", NUMBER), ("Numerator", NUMBER), ("Denominator", NUMBER), ("Recorded on", DATE))
@@ -340,21 +341,27 @@ def _risk_share(ws, st: Statement) -> None:
 
 
 def _tranches(ws, st: Statement) -> None:
-    """One row per period of each tranche, with a Total row of the amounts."""
+    """One row per period of each tranche, then a column per scheme a tranche funds with what that scheme
+    gave up in the period (blank where it does not fund the tranche), with a Total row of the amounts."""
     agreement = st.position.agreement
+    named = {scheme for status in st.position.tranches for scheme in status.tranche.schemes}
+    funded = [s.scheme for s in agreement.schemes if s.scheme in named]  # in the register's order
+    columns = TRANCHE_COLUMNS + tuple((f"{GIVEN_UP} {scheme}", MONEY) for scheme in funded)
     rows = []
     for status in st.position.tranches:
         t = status.tranche
         partner = agreement.partner(t.partner)
         for o in status.periods:
+            parts = dict(o.given_up)
             rows.append([t.tranche, partner.name if partner else t.partner, t.metric, t.method, o.period.label,
                          o.amount, o.baseline, o.plan, o.actual.value if o.actual else None, o.released,
                          o.redirected, t.unreleased_to if o.redirected else None,
                          o.amount if o.status == "pending" else ZERO,
-                         "; ".join(filter(None, (o.status, o.revision_note)))])
-    last = _table(ws, 1, TRANCHE_COLUMNS, rows)
+                         "; ".join(filter(None, (o.status, o.revision_note)))]
+                        + [parts.get(scheme, ZERO) if scheme in t.schemes else None for scheme in funded])
+    last = _table(ws, 1, columns, rows)
     ws.freeze_panes = "A2"
-    _total_row(ws, last + 1, 2, last, _kinds(TRANCHE_COLUMNS, MONEY))
+    _total_row(ws, last + 1, 2, last, _kinds(columns, MONEY))
 
 
 def _metrics(ws, st: Statement) -> None:

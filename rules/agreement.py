@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from beancount.core import data
 
+from rules.allocation import allocate
 from rules.calendar import FinancialYear, Period
 
 AREAS = ("Social care", "Community health", "Acute", "Mental health", "Primary care", "Other")
@@ -132,10 +133,31 @@ class Tranche:
     periods: tuple[Period, ...]
     method: str  # "per-unit", "proportional" or "all-or-nothing"
     rate: Decimal | None  # per-unit: money per unit of improvement
-    funds: str  # the scheme whose budget carries the tranche
+    funds: str  # as written: a scheme ID, "S01 60, S02 40", "equal", "equal S01, S02" or "pro-rata"
     unreleased_to: str  # a scheme ID or a partner's short name
     date: datetime.date
     meta: dict = field(compare=False, repr=False)
+    # The schemes whose budgets carry the tranche, with their weights, in the order that takes the odd
+    # pennies: (scheme, 100) for a single scheme; the weights as written, in the order written; 1 each for
+    # equal, and each scheme's budget for the year for pro-rata, in the order of the scheme register.
+    shares: tuple[tuple[str, Decimal], ...] = ()
+
+    @property
+    def schemes(self) -> tuple[str, ...]:
+        """The funded schemes, in the order of `shares`."""
+        return tuple(scheme for scheme, _ in self.shares)
+
+    def split(self, amount: Decimal) -> tuple[tuple[str, Decimal], ...]:
+        """(scheme, part) of `amount` withheld from each funded scheme, by their weights through the
+        largest-remainder allocation: the parts sum exactly to `amount`, odd pennies to the largest
+        remainders, ties to the scheme first in `shares`. () when nothing is withheld."""
+        if not amount or not self.shares:
+            return ()
+        return tuple(zip(self.schemes, allocate(amount, [weight for _, weight in self.shares])))
+
+    def period_amounts(self) -> list[Decimal]:
+        """The amount split evenly between the periods (largest remainder: the first periods take the pennies)."""
+        return allocate(self.amount, [1] * len(self.periods))
 
 
 @dataclass(frozen=True)

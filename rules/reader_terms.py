@@ -6,14 +6,18 @@ steps for gaps, overlaps, order and coverage. Every error names a directive's fi
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from decimal import Decimal
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 
-from rules.agreement import Agreement, RiskStep, Tranche, Virement, parse_shares, parse_split
+from rules.agreement import Agreement, RiskStep, Tranche, Virement, natural_key, parse_shares, parse_split
 from rules.calendar import parse_period, parse_year
 from rules.directives import S75Error, error
 
 METHODS = ("per-unit", "proportional", "all-or-nothing")
+PRO_RATA = "pro-rata"
+_EQUAL = re.compile(r"\s*equal\b(.*)", re.IGNORECASE | re.DOTALL)
 SIDES = ("overspend", "underspend")
 SCHEME_LEVEL = ("absorb", "commissioner")
 TERMINAL = ("commissioner", "proportional", "return", "fixed", "carry-forward")
@@ -49,8 +53,7 @@ def read_tranche(agreement, entry, v, state):
         errors.append(error(entry, f's75-tranche: method "{v["method"]}" should be one of {", ".join(METHODS)}'))
     if v["method"] == "per-unit" and "rate" not in v:
         errors.append(error(entry, "s75-tranche: a per-unit tranche needs rate: (money per unit)"))
-    if agreement.scheme(v["funds"]) is None:
-        errors.append(error(entry, f's75-tranche: funds names unknown scheme "{v["funds"]}"'))
+    shares = _funds(agreement, entry, v, errors)
     if not _scheme_or_partner(agreement, v["unreleased-to"]):
         errors.append(error(entry, f's75-tranche: unreleased-to "{v["unreleased-to"]}" is neither a scheme '
                                    "nor a partner"))
@@ -67,8 +70,92 @@ def read_tranche(agreement, entry, v, state):
     if not errors:
         agreement.tranches.append(Tranche(
             v["tranche"], v["partner"], v["source"], v["amount"], v["metric"], tuple(periods), v["method"],
-            v.get("rate"), v["funds"], v["unreleased-to"], entry.date, entry.meta))
+            v.get("rate"), v["funds"], v["unreleased-to"], entry.date, entry.meta, shares))
     return errors
+
+
+def _funds(agreement, entry, v, errors) -> tuple[tuple[str, Decimal], ...]:
+    """The schemes `funds:` names with their weights (see rules.agreement.Tranche.shares): "S04" (that
+    scheme, 100), "S01 60, S02 40" (weights summing to 100, in the order written), "equal S01, S02, S03"
+    (1 each, in the order of the scheme register). () for "pro-rata" and a bare "equal", which take every
+    scheme with a budget for the year but `unreleased-to:` once the budgets are read (`_resolve_funds`),
+    and with an error when `funds:` is malformed, names an unknown scheme or one twice, or names the
+    scheme that is `unreleased-to:` (what is withheld from it would go back to it)."""
+    text, target = v["funds"].strip(), v["unreleased-to"]
+    equal = _EQUAL.fullmatch(text)
+    if text.lower() == PRO_RATA or (equal and not equal.group(1).strip()):
+        return ()
+    found = []
+    if equal:
+        for name in (n.strip() for n in equal.group(1).split(",")):
+            if len(name.split()) != 1:
+                errors.append(error(entry, f's75-tranche: funds "{text}": "{name}" should be a scheme ID, '
+                                           'e.g. "equal S01, S02, S03"'))
+                return ()
+            found.append((name, Decimal(1)))
+    elif len(text.split()) == 1 and "," not in text:
+        found.append((text, Decimal(100)))
+    else:
+        for chunk in (c.strip() for c in text.split(",")):
+            words = chunk.split()
+            weight = _weight(words[1]) if len(words) == 2 else None
+            if weight is None or weight <= 0:
+                errors.append(error(entry, f's75-tranche: funds "{text}": "{chunk}" should be a scheme and its '
+                                           'weight, more than nil, e.g. "S01 60, S02 40" (or "equal", "pro-rata")'))
+                return ()
+            found.append((words[0], weight))
+        total = sum(w for _, w in found)
+        if total != 100:
+            errors.append(error(entry, f's75-tranche: funds "{text}": weights sum to {total}, not 100'))
+    names = [name for name, _ in found]
+    for name in dict.fromkeys(names):
+        if names.count(name) > 1:
+            errors.append(error(entry, f's75-tranche: funds names scheme "{name}" twice'))
+        if agreement.scheme(name) is None:
+            errors.append(error(entry, f's75-tranche: funds names unknown scheme "{name}"'))
+        elif name == target:
+            errors.append(error(entry, f's75-tranche: funds names {name}, which is also unreleased-to: what '
+                                       "is withheld from it would go back to it"))
+    if equal:
+        found.sort(key=lambda share: natural_key(share[0]))
+    return tuple(found)
+
+
+def _weight(text: str) -> Decimal | None:
+    try:
+        weight = Decimal(text.rstrip("%"))
+    except InvalidOperation:
+        return None
+    return weight if weight.is_finite() else None
+
+
+def _resolve_funds(agreement: Agreement) -> tuple[list[S75Error], set[str]]:
+    """Give each "pro-rata" or bare "equal" tranche its schemes once every budget is read: every scheme
+    with a budget for the tranche's year (as set on the tranche's date, or as first set if later) but
+    `unreleased-to:`, in the order of the scheme register, weighted by that budget (pro-rata) or 1 each
+    (equal). A tranche that finds none is an error at its line and is left out (its name is returned,
+    so that nothing else reports it as unknown)."""
+    errors, kept, dropped = [], [], set()
+    for t in agreement.tranches:
+        if t.shares:
+            kept.append(t)
+            continue
+        year, pro_rata = t.periods[0].year, t.funds.strip().lower() == PRO_RATA
+        shares = []
+        for scheme in sorted(agreement.schemes, key=lambda s: natural_key(s.scheme)):
+            budget = agreement.budget(year, scheme.scheme, t.date)
+            if scheme.scheme == t.unreleased_to or budget is None or (pro_rata and budget.amount <= 0):
+                continue
+            shares.append((scheme.scheme, budget.amount if pro_rata else Decimal(1)))
+        if not shares:
+            errors.append(S75Error(t.meta, f's75-tranche: funds "{t.funds}" finds no scheme with a '
+                                           f"{year.label} budget{' above nil' if pro_rata else ''} other than "
+                                           f"{t.unreleased_to} to carry it", None))
+            dropped.add(t.tranche)
+            continue
+        kept.append(replace(t, shares=tuple(shares)))
+    agreement.tranches[:] = kept
+    return errors, dropped
 
 
 def read_virement(agreement, entry, v, state):
@@ -168,7 +255,7 @@ def check_terms(agreement: Agreement, customs: list, incomplete_sets: set = froz
     """Checks needing the whole agreement: tranches against contributions and plans, metric actuals
     naming tranches, and each risk-share set's order, tiers and coverage. A set with a step in error
     (`incomplete_sets`, as (side, date)) is not checked for gaps or coverage: its error is reported."""
-    errors = []
+    errors, dropped = _resolve_funds(agreement)
     for t in agreement.tranches:
         year = t.periods[0].year
         contribution = next((c for c in agreement.contributions
@@ -186,7 +273,7 @@ def check_terms(agreement: Agreement, customs: list, incomplete_sets: set = froz
                                                f"{period.label}", None))
     for entry in customs:
         name = entry.meta.get("tranche") if entry.type == "s75-metric-actual" else None
-        if name is not None and agreement.tranche(name) is None:
+        if name is not None and agreement.tranche(name) is None and name not in dropped:
             errors.append(error(entry, f's75-metric-actual: recorded for unknown tranche "{name}"'))
     errors.extend(_check_risk_sets(agreement, incomplete_sets))
     return errors

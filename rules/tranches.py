@@ -1,8 +1,9 @@
 """Plugin and computation: performance-linked tranches, released or redirected against a metric.
 
-A tranche is part of a partner's contribution, carried in one scheme's budget (`funds:`), and
-paid into the schemes only as far as a metric improves on its baseline towards its plan. For
-each period of the tranche (its amount split evenly between them):
+A tranche is part of a partner's contribution, carried in the budgets of the schemes it funds
+(`funds:`: one scheme, "S01 60, S02 40", "equal [S01, S02, ...]" or "pro-rata"; read into
+`Tranche.shares` by rules.reader_terms), and paid into the schemes only as far as a metric improves
+on its baseline towards its plan. For each period of the tranche (its amount split evenly between them):
 
     planned  = baseline - plan      (or plan - baseline when higher is better)
     achieved = baseline - actual    (or actual - baseline)
@@ -11,8 +12,10 @@ each period of the tranche (its amount split evenly between them):
     all-or-nothing: released = amount if achieved >= planned, else nothing
     never more than the period's amount, never less than nil; redirected = amount - released.
 
-What is not released goes to `unreleased-to:`: a scheme (a budget virement from `funds:` to it)
-or a partner (a virement out of the pool; the pool owes the partner the money). A period with no
+What is not released goes to `unreleased-to:`: a scheme (a budget virement to it from each funded
+scheme, for its part) or a partner (virements out of the pool; the pool owes the partner the money).
+Each funded scheme's part is the largest-remainder allocation of the amount withheld by the
+tranche's weights (`Tranche.split`), so the parts sum exactly to it. A period with no
 actual recorded is pending. Decided periods are dated at the period end: the outcome belongs to
 the period even though the actual is published later.
 
@@ -28,7 +31,9 @@ generates, tagged #s75-generated, with rule: and directive: metadata:
     2025-09-30 * "Tranche P4P 2025-26 H1 redirected to S05" Equity:Tranche:P4P  149000.00 GBP
     2025-09-30 custom "s75-virement" "2025-26" "S04" "S05" 149000.00 GBP
 (each balanced against Equity:Tranche:Contributions). Redirected to a partner, the redirect also
-moves the money from Income:Tranche:<ID> to Liabilities:Partner:<partner>.
+moves the money from Income:Tranche:<ID> to Liabilities:Partner:<partner>. With `funds: "S01 60,
+S02 40"` the one virement is two, S01 to S05 89,400.00 and S02 to S05 59,600.00, each naming the
+tranche, the period, `funds:` and the scheme's `share:` in its metadata.
 """
 from __future__ import annotations
 
@@ -37,7 +42,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rules.agreement import Agreement, MetricActual, Tranche
-from rules.allocation import allocate, to_penny
+from rules.allocation import to_penny
 from rules.calendar import Period
 from rules.directives import S75Error
 from rules.entries import custom, generated_meta, openings, transaction
@@ -61,6 +66,7 @@ class PeriodOutcome:
     redirected: Decimal
     status: str  # "released", "part released", "withheld", "pending"
     first: MetricActual | None = None  # the figure first published, when a revision is in force
+    given_up: tuple[tuple[str, Decimal], ...] = ()  # (scheme, part of `redirected`) per funded scheme
 
     @property
     def revision_note(self) -> str:
@@ -93,7 +99,7 @@ def assess(tranche: Tranche, agreement: Agreement, as_of: datetime.date | None =
     better = agreement.metrics[tranche.metric].better
     revised_to = revised_to or as_of
     outcomes = []
-    for period, amount in zip(tranche.periods, allocate(tranche.amount, [1] * len(tranche.periods))):
+    for period, amount in zip(tranche.periods, tranche.period_amounts()):
         plan = _latest(p for p in agreement.plans if p.metric == tranche.metric and p.period == period)
         published = figures(agreement, tranche.metric, period)
         in_force = [a for a in published if a.revises is None or revised_to is None or a.date <= revised_to]
@@ -109,7 +115,8 @@ def assess(tranche: Tranche, agreement: Agreement, as_of: datetime.date | None =
         status = "released" if released == amount else "withheld" if released == 0 else "part released"
         outcomes.append(PeriodOutcome(period, amount, plan.baseline, plan.plan, actual, planned, achieved,
                                       released, amount - released, status,
-                                      in_force[0] if actual is not in_force[0] else None))
+                                      in_force[0] if actual is not in_force[0] else None,
+                                      tranche.split(amount - released)))
     released = sum((o.released for o in outcomes), ZERO)
     redirected = sum((o.redirected for o in outcomes), ZERO)
     pending = sum((o.amount for o in outcomes if o.status == "pending"), ZERO)
@@ -157,8 +164,9 @@ def tranches(entries, options_map, config=None):
 
 def _revisions(tranche: Tranche, agreement: Agreement, first: TrancheStatus, rule: str, wanted: dict):
     """Each revision of a figure moves what the tranche released from the revision's date: the budget
-    moves between `funds:` and `unreleased-to:` by the difference, and money redirected to a partner
-    is owed less (or more). Earlier positions keep the outcome of the figure then published."""
+    moves between each funded scheme and `unreleased-to:` by the difference in that scheme's part of
+    what is withheld, and money redirected to a partner is owed less (or more). Earlier positions keep
+    the outcome of the figure then published."""
     dates = sorted({a.date for p in tranche.periods for a in figures(agreement, tranche.metric, p)[1:]})
     out, errors, before = [], [], first
     for date in dates:
@@ -182,10 +190,26 @@ def _revisions(tranche: Tranche, agreement: Agreement, first: TrancheStatus, rul
                 out.append(transaction(date, meta(), tranche.partner, f"Tranche {tranche.tranche} {label} "
                                        f"revised: {-moved:,.2f} more redirected to {target}",
                                        [(income, -moved), (owed, moved)]))
-            source, to = (target, tranche.funds) if moved > 0 else (tranche.funds, target)
-            out.append(custom(date, meta(), "s75-virement", now.period.year.label, source, to, abs(moved)))
+            # Each scheme moves the difference between its part of the amount now withheld and of the
+            # amount withheld before, so that it has always given up exactly its part of what is withheld.
+            old_parts, new_parts = dict(old.given_up), dict(now.given_up)
+            for scheme in tranche.schemes:
+                more = new_parts.get(scheme, ZERO) - old_parts.get(scheme, ZERO)
+                if more:
+                    source, to = (scheme, target) if more > 0 else (target, scheme)
+                    out.append(custom(date, meta() | _share(tranche, scheme), "s75-virement",
+                                      now.period.year.label, source, to, abs(more)))
         before = after
     return out, errors
+
+
+def _share(tranche: Tranche, scheme: str) -> dict:
+    """For a tranche funding several schemes, the metadata naming the scheme's share on its virement."""
+    if len(tranche.shares) < 2:
+        return {}
+    weights = dict(tranche.shares)
+    total = sum(weights.values())
+    return {"funds": tranche.funds, "share": f"{scheme} {weights[scheme]} of {total}"}
 
 
 def _decided(tranche: Tranche, outcome: PeriodOutcome, agreement: Agreement, rule: str, wanted: dict):
@@ -208,6 +232,8 @@ def _decided(tranche: Tranche, outcome: PeriodOutcome, agreement: Agreement, rul
             postings += [(income, outcome.redirected), (owed, -outcome.redirected)]
         out.append(transaction(date, meta(), tranche.partner,
                                f"Tranche {tranche.tranche} {label} redirected to {target}", postings))
-        out.append(custom(date, meta(), "s75-virement", outcome.period.year.label, tranche.funds, target,
-                          outcome.redirected))
+        for scheme, part in outcome.given_up:
+            if part:
+                out.append(custom(date, meta() | _share(tranche, scheme), "s75-virement",
+                                  outcome.period.year.label, scheme, target, part))
     return out
