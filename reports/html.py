@@ -9,10 +9,12 @@ from decimal import Decimal
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from reports.chart import layout
 from reports.statement import Statement
 from rules.allocation import to_penny
+from rules.trace import PARTNER, SCHEME
 
 
 def money(value: Decimal | None) -> str:
@@ -40,8 +42,59 @@ def environment() -> Environment:
     return env
 
 
-def statement_html(statement: Statement, template: str = "statement/statement.html", link=None) -> str:
+# A figure made of more postings than this is shown in the statement file by month and file, not
+# posting by posting (`s75 trace` lists them): a county pool's statement stays a readable size.
+ENTRIES_LISTED = 1000
+
+
+def statement_html(statement: Statement, template: str = "statement/statement.html", link=None,
+                   traces=None) -> str:
     """The statement as HTML. `link(account) -> url`, when given, links figures to the entries behind
-    them (the Fava page); files are written without links."""
+    them (the Fava page). `traces`, rules.trace's lists for the statement's date, when given (the
+    file): the entries behind each scheme's actual and each partner's receipts are listed at the end
+    of the page, and those figures link to them, so the links work wherever the file is opened."""
+    lists = entry_lists(statement, traces) if traces is not None else []
+    if traces is not None and link is None:
+        anchors = {account: anchor for anchor, account, _, _ in reversed(lists) if account}
+        link = lambda account: f"#{anchors.get(account, 'entries')}"  # noqa: E731
     return environment().get_template(template).render(s=statement, p=statement.position,
-                                                       chart=layout(statement.chart), link=link)
+                                                       chart=layout(statement.chart), link=link, entries=lists,
+                                                       listed=ENTRIES_LISTED)
+
+
+def entry_lists(statement: Statement, traces) -> list[tuple[str, str, object, Markup]]:
+    """(anchor, account the figures link by, Trace, its rows) for each scheme on the statement, then
+    each partner."""
+    lists = []
+    for kind, key, account in ([(SCHEME, r.scheme.scheme, statement.scheme_account[r.scheme.scheme])
+                                for r in statement.position.schemes]
+                               + [(PARTNER, r.partner.partner, statement.partner_account[r.partner.partner])
+                                  for r in statement.position.partners]):
+        trace = traces[(kind, key)]
+        rows = entry_rows(trace.lines) if trace.listed else group_rows(trace.groups)
+        lists.append((f"entries-{kind}-{key}", account, trace, rows))
+    return lists
+
+
+def entry_rows(lines) -> Markup:
+    """The table rows of an entry list (made here, not in the template: a statement can list tens of
+    thousands of postings, and a template loop is many times slower). Dates, payees and accounts
+    repeat, so each of those is escaped once."""
+    shown: dict = {}
+
+    def text(value) -> str:
+        found = shown.get(value)
+        if found is None:
+            found = shown[value] = str(escape(value))
+        return found
+
+    return Markup("".join(
+        f"<tr><td>{escape(e.where)}</td><td>{text(e.date)}</td><td>{text(e.payee)}</td><td>{escape(e.narration)}</td>"
+        f"<td>{text(e.account)}</td><td>{escape(e.reference or e.rule)}</td><td>{escape(e.source)}</td>"
+        f"<td class=\"num\">{money(e.amount)}</td></tr>\n" for e in lines))
+
+
+def group_rows(groups) -> Markup:
+    """The table rows of a figure's postings by month and file (a figure of more than ENTRIES_LISTED)."""
+    return Markup("".join(f"<tr><td>{g.month}</td><td>{escape(g.file)}</td><td class=\"num\">{g.postings:,}</td>"
+                          f"<td class=\"num\">{money(g.amount)}</td></tr>\n" for g in groups))

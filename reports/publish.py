@@ -12,11 +12,12 @@ import os  # noqa: F401 -- tests reach os.replace through this module
 from pathlib import Path
 
 from reports.atomic_files import replace_files
-from reports.html import statement_html
+from reports.html import ENTRIES_LISTED, statement_html
 from reports.ledger import Loaded
 from reports.statement import build_statement
 from reports.xlsx import statement_xlsx
 from rules.position import build_position
+from rules.trace import figure_traces
 
 
 def month_end(text: str) -> datetime.date:
@@ -31,8 +32,11 @@ def month_end(text: str) -> datetime.date:
 def render_statement(loaded: Loaded, as_of: datetime.date, generated: datetime.date) -> dict[str, bytes]:
     """{file name: bytes} for the statement to `as_of`. Raises PositionError for a date outside the pool."""
     position = build_position(loaded.entries, as_of)
-    statement = build_statement(position, loaded.options.get("include", [str(loaded.path)]), generated)
-    return {f"{statement.stem}.html": statement_html(statement).encode("utf-8"),
+    statement = build_statement(position, loaded.options.get("include", [str(loaded.path)]), generated,
+                                loaded.path)
+    traces = figure_traces(loaded.entries, position.agreement, as_of, base=loaded.path.parent,
+                           limit=ENTRIES_LISTED)
+    return {f"{statement.stem}.html": statement_html(statement, traces=traces).encode("utf-8"),
             f"{statement.stem}.xlsx": statement_xlsx(statement)}
 
 

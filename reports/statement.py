@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 import subprocess
 from dataclasses import dataclass
 from decimal import Decimal
@@ -73,7 +74,10 @@ def rag_status(scheme: SchemePosition) -> str:
     return "Red"
 
 
-def build_statement(position: PoolPosition, files: list[str], generated: datetime.date) -> Statement:
+def build_statement(position: PoolPosition, files: list[str], generated: datetime.date,
+                    ledger: str | Path | None = None) -> Statement:
+    """The statement of `position`. `files` are the ledger's files and `ledger` its main file, for
+    the cover's provenance."""
     sources, by_source, source_totals = [], {}, {}
     for partner in position.partners:
         by_source[partner.partner.partner] = {line.source: line.agreed for line in partner.sources}
@@ -83,7 +87,7 @@ def build_statement(position: PoolPosition, files: list[str], generated: datetim
             source_totals[line.source] = source_totals.get(line.source, ZERO) + line.agreed
     return Statement(
         position=position, title=month_title(position.as_of), generated=generated,
-        provenance=provenance(files), sources=tuple(sources), agreed_by_source=by_source,
+        provenance=provenance(files, ledger), sources=tuple(sources), agreed_by_source=by_source,
         source_totals=source_totals, shares_total=sum(position.risk_share.shares.values(), ZERO),
         rag={s.scheme.scheme: rag_status(s) for s in position.schemes},
         scheme_account={s.scheme.scheme: common_account(s.scheme.accounts) for s in position.schemes},
@@ -134,21 +138,28 @@ def chart_points(position: PoolPosition) -> tuple[ChartPoint, ...]:
     return tuple(points)
 
 
-def provenance(files: list[str]) -> str:
-    """"git 1a2b3c4d5e6f" (with "+ uncommitted changes" when the ledger's files differ from the commit),
-    or "sha256 ..." of the ledger's files when they are not in git."""
+def provenance(files: list[str], ledger: str | Path | None = None) -> str:
+    """"git 1a2b3c4d5e6f, ledger/main.beancount": the commit, and the main file's path in the repository
+    (when `ledger` is given), from which `s75 verify` rebuilds the statement; followed by
+    ", with uncommitted changes (sha256 ...)" when the ledger's files differ from the commit (changed,
+    new or ignored by git). "sha256 ..." of the ledger's files when they are not in git."""
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(Path(name).read_bytes())
     checksum = f"sha256 {digest.hexdigest()[:16]}"
     if not files:
         return checksum
-    folder = Path(sorted(files)[0]).parent
+    folder = Path(ledger).parent if ledger else Path(sorted(files)[0]).parent
     try:
         commit = subprocess.run(["git", "-C", str(folder), "rev-parse", "--short=12", "HEAD"],
                                 capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--", *sorted(files)],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "--ignored", "--",
+                                *sorted(files)], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return checksum
-    return f"git {commit}" + (f" + uncommitted changes ({checksum})" if dirty else "")
+    text = f"git {commit}"
+    if ledger:
+        text += f", {Path(os.path.relpath(Path(ledger).resolve(), Path(top).resolve())).as_posix()}"
+    return text + (f", with uncommitted changes ({checksum})" if dirty else "")

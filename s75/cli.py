@@ -45,8 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     lock_what.add_argument("--year", help="a financial year, e.g. 2025-26: the same as --month 2026-03")
     lock.add_argument("--wait", type=float, default=600, metavar="SECONDS",
                       help="how long to wait for an import or lock into the ledger to finish (default 600)")
+    verify = commands.add_parser("verify", help="rebuild a statement from the commit it names and compare")
+    verify.add_argument("file", help="the statement's .html or .xlsx")
+    verify.add_argument("--repo", help="the ledger's git repository (default: the one holding the current folder)")
+    verify.add_argument("--ledger", help="the main ledger file's path in the repository, for a statement that "
+                                         "does not record it")
+    trace = commands.add_parser("trace", help="the entries behind a scheme's actual or a partner's receipts")
+    trace.add_argument("ledger")
+    trace.add_argument("--month", required=True, help="YYYY-MM: the figure to that month's end")
+    figure = trace.add_mutually_exclusive_group(required=True)
+    figure.add_argument("--scheme", help="a scheme's ID: its actual to date")
+    figure.add_argument("--partner", help="a partner's short name: its receipts to date")
     args = parser.parse_args(argv)
-    commands_run = {"check": _check, "position": _position, "statement": _statement, "import": _import}
+    commands_run = {"check": _check, "position": _position, "statement": _statement, "import": _import,
+                    "verify": _verify, "trace": _trace}
     commands_run["lock"] = _lock
     try:
         return commands_run[args.command](args)
@@ -173,6 +185,16 @@ def _statement(args) -> int:
 def _import(args) -> int:
     from s75.importing import run_import
     return run_import(args.ledger, args.files, args.dry_run, args.wait)
+
+
+def _verify(args) -> int:
+    from s75.verify import run_verify
+    return run_verify(args)
+
+
+def _trace(args) -> int:
+    from s75.trace import run_trace
+    return run_trace(args)
 
 
 def _lock(args) -> int:
