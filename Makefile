@@ -8,7 +8,7 @@ MONTH  ?= 2025-09
 OUT    ?= out
 PORT   ?= 5000
 
-.PHONY: install demo check position statement import fava bench test clean
+.PHONY: install demo check position statement import fava bench test clean hooks
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH (or make PYTHON=python3)"; exit 1; }
@@ -54,6 +54,12 @@ bench: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The commit guard: git runs hooks/pre-commit before each commit, which refuses a commit whose ledger
+# (ledger/main.beancount, or S75_LEDGER) fails `s75 check`. See docs/period-control.md, "The commit guard".
+hooks:
+	git config core.hooksPath hooks
+	@echo "commit guard on: each commit runs s75 check on $${S75_LEDGER:-ledger/main.beancount} as staged (hooks/pre-commit)"
 
 clean:
 	rm -rf $(VENV) out *.egg-info
