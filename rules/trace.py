@@ -22,7 +22,7 @@ from beancount.core import data
 
 from rules.agreement import Agreement
 from rules.calendar import FinancialYear, year_of
-from rules.entries import GENERATED, where
+from rules.entries import GENERATED, shown_payee, where
 
 ZERO = Decimal("0.00")
 SCHEME, PARTNER = "scheme", "partner"
@@ -188,7 +188,7 @@ def _line(entry, posting, amount: Decimal, place: str) -> Line:
     meta = entry.meta
     system, ref = meta.get("system"), meta.get("ref")
     return Line(
-        entry.date, f"{place}:{meta.get('lineno', 0)}", entry.payee or "", entry.narration or "", posting.account,
+        entry.date, f"{place}:{meta.get('lineno', 0)}", shown_payee(entry), entry.narration or "", posting.account,
         amount, str(meta.get("source") or ""), f"{system} {ref}" if system and ref else str(system or ref or ""),
         str(meta.get("rule") or "") if meta.get(GENERATED) else "")
 
