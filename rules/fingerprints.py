@@ -13,7 +13,7 @@ from pathlib import Path
 
 from beancount.core import data
 
-from rules.entries import is_generated
+from rules.entries import is_generated, shown_payee
 from rules.periods import LOCK, Lock, _date, parse_month
 
 HASH_NOTE = ("sha256 of each entry's text without its file and line (rules.fingerprints.entry_text), "
@@ -63,7 +63,7 @@ def entry_hash(entry) -> str:
 def describe(entry) -> str:
     """What an entry is, briefly: '"Acme Ltd" "Reablement April"', 'custom "s75-forecast" "2025-26" ...'."""
     if isinstance(entry, data.Transaction):
-        return " ".join(f'"{text}"' for text in (entry.payee, entry.narration) if text)
+        return " ".join(f'"{text}"' for text in (shown_payee(entry), entry.narration) if text)
     if isinstance(entry, data.Custom):
         return " ".join([f'custom "{entry.type}"'] + [_value(v.value) for v in entry.values])
     account = getattr(entry, "account", "")
