@@ -56,10 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     figure = trace.add_mutually_exclusive_group(required=True)
     figure.add_argument("--scheme", help="a scheme's ID: its actual to date")
     figure.add_argument("--partner", help="a partner's short name: its receipts to date")
+    whatif = commands.add_parser("whatif", help="each partner's share now and under a scenario; writes nothing")
+    whatif.add_argument("ledger")
+    whatif.add_argument("--date", type=_date, help="YYYY-MM-DD (default: end of the latest month with spend)")
+    whatif.add_argument("--forecast", action="append", metavar="SCHEME=AMOUNT",
+                        help="a scheme's forecast outturn (S01=5800000), or a change to it (S04=+200000); repeatable")
+    whatif.add_argument("--steps", metavar="FILE", help="a file of s75-risk-share directives replacing the set in force")
+    whatif.add_argument("--scenario", metavar="NAME", help="the scenario scenarios/NAME.beancount beside the ledger")
+    whatif.add_argument("--json", action="store_true", help='print {"current": ..., "scenario": ...} position JSON')
     args = parser.parse_args(argv)
     commands_run = {"check": _check, "position": _position, "statement": _statement, "import": _import,
                     "verify": _verify, "trace": _trace}
     commands_run["lock"] = _lock
+    commands_run.update(whatif=_whatif)
     try:
         return commands_run[args.command](args)
     except BrokenPipeError:  # `s75 ... | head`: the reader has gone; say nothing more
@@ -200,6 +209,11 @@ def _trace(args) -> int:
 def _lock(args) -> int:
     from s75.lock import run_lock
     return run_lock(args.ledger, args.month, args.year, args.wait)
+
+
+def _whatif(args) -> int:
+    from s75.whatif import run_whatif
+    return run_whatif(args)
 
 
 if __name__ == "__main__":
