@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import os
 import random
 import sys
 from decimal import Decimal
@@ -45,8 +46,15 @@ def _budgets(rng: random.Random) -> list[Decimal]:
     return allocate(total - contingency, weights) + [contingency]
 
 
-def _agreement(budgets: list[Decimal]) -> str:
-    out = ['2025-04-01 custom "s75-pool" "XC-BCF" "Example County pooled budget"', '  host: "County"']
+def carries_its_tranches(seed: int) -> bool:
+    """Whether the pool made from `seed` is valid: the schemes carrying the tranches (S01 the P4P's
+    3,576,000.00, S02 the REA-T's 1,000,000.00) have budgets at least that large. SEED's does."""
+    budgets = _budgets(random.Random(seed))
+    return budgets[0] >= Decimal("3576000.00") and budgets[1] >= Decimal("1000000.00")
+
+
+def _agreement(budgets: list[Decimal], pool_id: str = "XC-BCF") -> str:
+    out = [f'2025-04-01 custom "s75-pool" "{pool_id}" "Example County pooled budget"', '  host: "County"']
     for order, (short, name, kind) in enumerate(PARTNERS, 1):
         out += [f'2025-04-01 custom "s75-partner" "{short}" "{name}"', f'  kind: "{kind}"', f"  order: {order}"]
     for partner, key, name, amount in SOURCES:
@@ -114,29 +122,33 @@ def _counts(items) -> dict[int, int]:
     return counts
 
 
-def generate(out: Path, transactions: int, seed: int = SEED) -> None:
+def generate(out: Path, transactions: int, seed: int = SEED, pool_id: str = "XC-BCF", extract: bool = True) -> None:
+    """The pool in `out`. `pool_id` names it (the consolidation stage makes many pools); with `extract`
+    False, only the ledger: no GL extract and no ledger without spend to import into."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "empty" / "imports").mkdir(parents=True, exist_ok=True)
     budgets = _budgets(rng)
     common = ['option "title" "Example County pooled budget"', 'option "operating_currency" "GBP"',
               '2025-04-01 custom "fava-option" "fiscal-year-end" "15-31"',
               '2025-04-01 custom "fava-extension" "reports.fava_pool"']
     plugins = ['plugin "rules.tranches"', 'plugin "rules.settlement"', 'plugin "rules.validate"']
-    (out / "agreement.beancount").write_text(_agreement(budgets))
+    (out / "agreement.beancount").write_text(_agreement(budgets, pool_id))
     (out / "receipts.beancount").write_text(_receipts())
     (out / "forecasts.beancount").write_text(_forecasts(rng, budgets))
     files = ['include "agreement.beancount"', 'include "receipts.beancount"', 'include "forecasts.beancount"']
     (out / "main.beancount").write_text("\n".join(common + plugins + files + ['include "spend.beancount"']) + "\n")
     (out / "bare.beancount").write_text("\n".join(common + files + ['include "spend.beancount"']) + "\n")
-    empty = [f.replace('include "', 'include "../') for f in files] + ['include "imports/*.beancount"']
-    (out / "empty" / "main.beancount").write_text("\n".join(common + plugins + empty) + "\n")
-    (out / "empty" / "imports" / "0000-imports.beancount").write_text("; imports land here\n")
-    mapping = ["system,cost_centre,account_code,scheme,account,note"]
-    mapping += [f"council,CC{5000 + i},,S{i:02d},," for i in range(1, SCHEMES + 1)]
-    (out / "empty" / "mapping.csv").write_text("\n".join(mapping) + "\n")
-    with open(out / "spend.beancount", "w") as spend, open(out / "extract.csv", "w", newline="") as extract:
-        writer = csv.writer(extract)
+    if extract:
+        (out / "empty" / "imports").mkdir(parents=True, exist_ok=True)
+        empty = [f.replace('include "', 'include "../') for f in files] + ['include "imports/*.beancount"']
+        (out / "empty" / "main.beancount").write_text("\n".join(common + plugins + empty) + "\n")
+        (out / "empty" / "imports" / "0000-imports.beancount").write_text("; imports land here\n")
+        mapping = ["system,cost_centre,account_code,scheme,account,note"]
+        mapping += [f"council,CC{5000 + i},,S{i:02d},," for i in range(1, SCHEMES + 1)]
+        (out / "empty" / "mapping.csv").write_text("\n".join(mapping) + "\n")
+    with open(out / "spend.beancount", "w") as spend, \
+            open(out / "extract.csv" if extract else os.devnull, "w", newline="") as gl_extract:
+        writer = csv.writer(gl_extract)
         writer.writerow(["Posting Date", "Period", "Cost Centre", "Account Code", "Supplier", "Description",
                          "Amount", "Transaction Ref"])
         for day, scheme, payee, amount, ref in _payments(rng, budgets, transactions):

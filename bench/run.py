@@ -12,13 +12,22 @@ of that process):
   import     s75 import of the GL extract into the ledger without spend, against
   check-imported  bean-check of the ledger the import produced
   fava       the Fava page rendered after load (bench.fava_render; seconds, target under 1)
-It prints the table and writes it to the results file, between the markers, keeping the notes
-written around them.
+Then the consolidation stage: POOLS generated pools (default 150) of POOL_PAYMENTS payments each
+(default 20,000), each with its own pool ID and seed; every tenth is exported a month early, so the
+report has late pools. Each pool is exported by `s75 export` as its own process (its ledger removed
+once exported), then `s75 consolidate` reads all the exports: export time per pool (median and
+slowest), consolidation time, and the peak memory of each. Run as a program (`make bench`), the stage
+takes POOLS and POOL_PAYMENTS from the environment (`make bench POOLS=5 POOL_PAYMENTS=2000` for a quick
+look; `--sizes` with no size runs it alone); called with arguments, only when --pools is given.
+It prints the tables and writes them to the results file, the county stages' and the consolidation's
+each between their own markers, keeping the notes written around them (so running one part leaves
+the other's results).
 """
 from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import os
 import platform
 import shutil
@@ -28,10 +37,11 @@ import sys
 import time
 from pathlib import Path
 
-from bench.generate import generate
+from bench.generate import SEED, carries_its_tranches, generate
 
 BIN = Path(sys.executable).parent
 BEGIN, END = "<!-- results: begin -->", "<!-- results: end -->"
+POOLS_BEGIN, POOLS_END = "<!-- consolidation: begin -->", "<!-- consolidation: end -->"
 TARGETS = {"check": 1.10, "statement": 1.25, "import": 1.0}  # ratio targets; memory 1.2; growth 2.1
 
 
@@ -119,38 +129,97 @@ def table(all_results: dict[int, dict]) -> str:
     return "\n".join(lines)
 
 
-def header(runs: int) -> str:
+def bench_consolidation(pools: int, payments: int, data: Path) -> dict:
+    """Generate and export `pools` pools one by one (each export its own process), then consolidate."""
+    folder = data / "pools"
+    shutil.rmtree(folder, ignore_errors=True)
+    exports, report = folder / "exports", folder / "report"
+    runs, seed = [], SEED
+    for number in range(1, pools + 1):
+        ledger = folder / f"pool-{number:03d}"
+        seed = next(s for s in itertools.count(seed + 1) if carries_its_tranches(s))  # each pool its own figures
+        generate(ledger, payments, seed=seed, pool_id=f"XC{number:03d}", extract=False)
+        date = "2026-02-28" if number % 10 == 0 else "2026-03-31"  # every tenth a month late
+        runs.append(run_once([str(BIN / "s75"), "export", str(ledger / "main.beancount"), "--out", str(exports),
+                              "--date", date]))
+        shutil.rmtree(ledger)
+    consolidated = run_once([str(BIN / "s75"), "consolidate", str(exports), "--out", str(report)])
+    size = sum(p.stat().st_size for p in exports.iterdir())
+    return {"pools": pools, "payments": payments,
+            "export_median": statistics.median(r["wall"] for r in runs), "export_max": max(r["wall"] for r in runs),
+            "export_cpu": statistics.median(r["cpu"] for r in runs),
+            "export_peak_mb": max(r["peak_mb"] for r in runs), "export_mb": size / 1e6,
+            "consolidate_seconds": consolidated["wall"], "consolidate_cpu": consolidated["cpu"],
+            "consolidate_peak_mb": consolidated["peak_mb"],
+            "report_files": sorted(p.name for p in report.iterdir())}
+
+
+def consolidation_table(r: dict) -> str:
+    return "\n".join([
+        f"Consolidation: {r['pools']} pools of {r['payments']:,} payments each; `s75 export` of each pool as its own "
+        f"process, then `s75 consolidate` of all the exports ({r['export_mb']:.1f} MB of Parquet).",
+        "",
+        "| stage | wall s (median) | wall s (slowest) | CPU s (median) | peak MB (max) |",
+        "|---|---:|---:|---:|---:|",
+        f"| export, per pool | {r['export_median']:.2f} | {r['export_max']:.2f} | {r['export_cpu']:.2f} | "
+        f"{r['export_peak_mb']:.0f} |",
+        f"| consolidate, all pools | {r['consolidate_seconds']:.2f} | {r['consolidate_seconds']:.2f} | "
+        f"{r['consolidate_cpu']:.2f} | {r['consolidate_peak_mb']:.0f} |",
+        "",
+        f"Total export time for the {r['pools']} pools, one after another: about "
+        f"{r['export_median'] * r['pools']:.0f} s. Report: {', '.join(r['report_files'])}."])
+
+
+def header(runs: int | None) -> str:
     commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "rules", "reports", "importers", "s75", "bench",
                             ":!bench/RESULTS.md"],
                            capture_output=True, text=True).stdout.strip()
     return (f"Run {datetime.datetime.now():%Y-%m-%d %H:%M} on {platform.machine()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}; code at {commit or 'unknown'}"
-            f"{' with uncommitted changes' if dirty else ''}; median of {runs} runs each.")
+            f"{' with uncommitted changes' if dirty else ''}"
+            f"{f'; median of {runs} runs each' if runs else ''}.")
 
 
-def write_results(path: Path, text: str) -> None:
-    old = path.read_text() if path.exists() else f"# Benchmark results\n\n{BEGIN}\n{END}\n"
-    before, rest = old.split(BEGIN, 1) if BEGIN in old else (old + "\n", END)
-    after = rest.split(END, 1)[1] if END in rest else ""
-    path.write_text(f"{before}{BEGIN}\n{text}\n{END}{after}")
+def write_results(path: Path, text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Put `text` between the markers `begin` and `end`, keeping the rest of the file (added at its
+    end, with the markers, when they are not there yet)."""
+    old = path.read_text() if path.exists() else f"# Benchmark results\n\n{begin}\n{end}\n"
+    before, rest = old.split(begin, 1) if begin in old else (old + "\n", end)
+    after = rest.split(end, 1)[1] if end in rest else ""
+    path.write_text(f"{before}{begin}\n{text}\n{end}{after}")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bench")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[250000, 500000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[250000, 500000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path("bench/data"))
     parser.add_argument("--results", type=Path, default=Path("bench/RESULTS.md"))
+    parser.add_argument("--pools", type=int, default=None, help="pools for the consolidation stage (0: none)")
+    parser.add_argument("--pool-payments", type=int, default=None, help="payments in each of those pools")
     args = parser.parse_args(argv)
+    if args.pools is None:  # as a program, the environment (make passes POOLS=...) or 150; called, none
+        args.pools = int(os.environ.get("POOLS") or 150) if argv is None else 0
+    if args.pool_payments is None:
+        args.pool_payments = int(os.environ.get("POOL_PAYMENTS") or 20000)
+    if not args.sizes and not args.pools:
+        parser.error("nothing to run: give --sizes or --pools")
     results = {}
     for size in args.sizes:
         print(f"benchmarking {size:,} transactions...", file=sys.stderr, flush=True)
         results[size] = bench_size(size, args.runs, args.data)
-    text = header(args.runs) + "\n\n" + table(results)
-    print(text)
-    write_results(args.results, text)
-    print(f"\nwrote {args.results}", file=sys.stderr)
+    texts = []
+    if results:
+        texts.append((header(args.runs) + "\n\n" + table(results), BEGIN, END))
+    if args.pools:
+        print(f"consolidation: {args.pools} pools of {args.pool_payments:,} payments...", file=sys.stderr, flush=True)
+        consolidation = bench_consolidation(args.pools, args.pool_payments, args.data)
+        texts.append((header(None) + "\n\n" + consolidation_table(consolidation), POOLS_BEGIN, POOLS_END))
+    for text, begin, end in texts:
+        print(text + "\n")
+        write_results(args.results, text, begin, end)
+    print(f"wrote {args.results}", file=sys.stderr)
     return 0
 
 

@@ -64,11 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     whatif.add_argument("--steps", metavar="FILE", help="a file of s75-risk-share directives replacing the set in force")
     whatif.add_argument("--scenario", metavar="NAME", help="the scenario scenarios/NAME.beancount beside the ledger")
     whatif.add_argument("--json", action="store_true", help='print {"current": ..., "scenario": ...} position JSON')
+    export = commands.add_parser("export", help="the position and monthly actuals as Parquet (docs/analysis.md)")
+    export.add_argument("ledger")
+    export.add_argument("--out", required=True, help="folder to write the pool's files into")
+    export.add_argument("--date", type=_date, help="YYYY-MM-DD (default: end of the latest month with spend)")
+    consolidate = commands.add_parser("consolidate", help="many pools' exports as one HTML and XLSX report")
+    consolidate.add_argument("folders", nargs="+", metavar="DIR", help="folders holding s75 export's files")
+    consolidate.add_argument("--out", required=True, help="folder to write consolidation.html and .xlsx into")
     args = parser.parse_args(argv)
     commands_run = {"check": _check, "position": _position, "statement": _statement, "import": _import,
                     "verify": _verify, "trace": _trace}
     commands_run["lock"] = _lock
-    commands_run.update(whatif=_whatif)
+    commands_run.update(whatif=_whatif, export=_export, consolidate=_consolidate)
     try:
         return commands_run[args.command](args)
     except BrokenPipeError:  # `s75 ... | head`: the reader has gone; say nothing more
@@ -214,6 +221,16 @@ def _lock(args) -> int:
 def _whatif(args) -> int:
     from s75.whatif import run_whatif
     return run_whatif(args)
+
+
+def _export(args) -> int:
+    from s75.export import run_export
+    return run_export(args)
+
+
+def _consolidate(args) -> int:
+    from s75.consolidate import run_consolidate
+    return run_consolidate(args)
 
 
 if __name__ == "__main__":

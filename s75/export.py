@@ -1,0 +1,93 @@
+"""`s75 export LEDGER --out DIR [--date D]`: the pool's position and monthly actuals as Parquet.
+
+One file per table of reports.frames, named by the pool's ID: DIR/<pool>.<table>.parquet (for
+example EB-BCF.schemes.parquet), written all together or not at all (reports.atomic_files). Money
+is decimal128(18, 2), never float; each file's metadata carries `s75.schema_version`, `s75.table`
+and `s75.pool_id`, each column its description; the pool table has a schema_version column too.
+docs/analysis.md documents the schema; `s75 consolidate` reads any number of pools' files.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from reports.frames import COLUMNS, SCHEMA_VERSION, TABLES, latest_lock, position_frames
+from reports.ledger import latest_month_end
+from rules.position import PoolPosition, PositionError, build_position
+
+ARROW = {
+    "text": pa.string(),
+    "int": pa.int32(),
+    "bool": pa.bool_(),
+    "money": pa.decimal128(18, 2),
+    "percent": pa.decimal128(7, 2),
+    "number": pa.decimal128(24, 6),
+    "date": pa.date32(),
+}
+SUFFIX = ".parquet"
+
+
+class ExportError(Exception):
+    """A figure that cannot be written exactly in its column's type."""
+
+
+def file_name(pool_id: str, table: str) -> str:
+    return f"{pool_id}.{table}{SUFFIX}"
+
+
+def schema(table: str, pool_id: str) -> pa.Schema:
+    fields = [pa.field(name, ARROW[kind], metadata={"description": text, "kind": kind})
+              for name, kind, text in COLUMNS[table]]
+    return pa.schema(fields, metadata={"s75.schema_version": str(SCHEMA_VERSION), "s75.table": table,
+                                       "s75.pool_id": pool_id})
+
+
+def export_files(position: PoolPosition, locked_through: str | None = None) -> dict[str, bytes]:
+    """{file name: Parquet bytes} for every table of the position."""
+    frames = position_frames(position, locked_through)
+    pool_id = position.pool.id
+    files = {}
+    for table in TABLES:
+        frame, arrow_schema = frames[table], schema(table, pool_id)
+        arrays = []
+        for field in arrow_schema:
+            try:
+                arrays.append(pa.array(frame[field.name], type=field.type, from_pandas=True))
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise ExportError(f"{table}.{field.name} cannot be written exactly as {field.type}: {exc}") from None
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.Table.from_arrays(arrays, schema=arrow_schema), sink)
+        files[file_name(pool_id, table)] = sink.getvalue().to_pybytes()
+    return files
+
+
+def run_export(args) -> int:
+    from reports.atomic_files import replace_files
+    from s75.cli import _load_or_report
+    loaded = _load_or_report(args.ledger, refused="nothing exported")
+    if loaded is None:
+        return 1
+    as_of = args.date or latest_month_end(loaded.entries)
+    if as_of is None:
+        print(f"{args.ledger}: no transactions yet; give --date", file=sys.stderr)
+        return 1
+    try:
+        position = build_position(loaded.entries, as_of)
+        files = export_files(position, latest_lock(loaded.entries))
+    except (PositionError, ExportError) as exc:
+        print(f"{args.ledger}: {exc}; nothing exported", file=sys.stderr)
+        return 1
+    try:
+        written = replace_files(Path(args.out), files)
+    except OSError as exc:
+        folder = args.out.rstrip("/\\") or args.out
+        reason = "it is a file, not a folder" if Path(args.out).is_file() else (exc.strerror or str(exc))
+        print(f"s75 export: cannot write into {folder}/: {reason}; nothing exported", file=sys.stderr)
+        return 1
+    print(f"exported {position.pool.id} {position.year.label} to {as_of} ({len(written)} files in {args.out}):")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
