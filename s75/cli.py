@@ -32,6 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     statement.add_argument("ledger")
     statement.add_argument("--month", required=True, help="YYYY-MM, e.g. 2025-09 for Month 6 of 2025-26")
     statement.add_argument("--out", default="out", help="folder to write into (default: out)")
+    quarterly = commands.add_parser("quarterly", help="the quarterly report to the partners, as HTML and XLSX")
+    quarterly.add_argument("ledger")
+    quarterly.add_argument("--quarter", required=True, help="YYYY-YY-QN, e.g. 2025-26-Q2 (July to September 2025)")
+    quarterly.add_argument("--out", default="out", help="folder to write into (default: out)")
+    annual = commands.add_parser("annual", help="a closed year's annual return and memorandum account")
+    annual.add_argument("ledger")
+    annual.add_argument("--year", required=True, help="a closed financial year, e.g. 2025-26")
+    annual.add_argument("--out", default="out", help="folder to write into (default: out)")
+    national = commands.add_parser("national-return", help="the national BCF return for a quarter, as XLSX")
+    national.add_argument("ledger")
+    national.add_argument("--quarter", required=True, help="YYYY-YY-QN, e.g. 2025-26-Q2")
+    national.add_argument("--out", default="out", help="folder to write into (default: out)")
+    national.add_argument("--template", metavar="FILE", help="the template's layout (default: "
+                          "reports/national_template_<yyyy>_<yy>.json for the quarter's year)")
     imports = commands.add_parser("import", help="import finance-system extracts, receipts, plans, metrics")
     imports.add_argument("files", nargs="+")
     imports.add_argument("--ledger", default="ledger/main.beancount", help="the ledger to import into")
@@ -75,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     commands_run = {"check": _check, "position": _position, "statement": _statement, "import": _import,
                     "verify": _verify, "trace": _trace}
     commands_run["lock"] = _lock
+    commands_run.update({"quarterly": _returns, "annual": _returns, "national-return": _returns})
     commands_run.update(whatif=_whatif, export=_export, consolidate=_consolidate)
     try:
         return commands_run[args.command](args)
@@ -211,6 +226,13 @@ def _verify(args) -> int:
 def _trace(args) -> int:
     from s75.trace import run_trace
     return run_trace(args)
+
+
+def _returns(args) -> int:
+    from s75.annual import run_annual
+    from s75.national_return import run_national_return
+    from s75.quarterly import run_quarterly
+    return {"quarterly": run_quarterly, "annual": run_annual, "national-return": run_national_return}[args.command](args)
 
 
 def _lock(args) -> int:
