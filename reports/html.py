@@ -11,7 +11,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from reports.chart import layout
+from reports.chart import bars_layout, layout
 from reports.statement import Statement
 from rules.allocation import to_penny
 from rules.trace import PARTNER, SCHEME
@@ -58,7 +58,8 @@ def statement_html(statement: Statement, template: str = "statement/statement.ht
         anchors = {account: anchor for anchor, account, _, _ in reversed(lists) if account}
         link = lambda account: f"#{anchors.get(account, 'entries')}"  # noqa: E731
     return environment().get_template(template).render(s=statement, p=statement.position,
-                                                       chart=layout(statement.chart), link=link, entries=lists,
+                                                       chart=layout(statement.chart),
+                                                       bars=bars_layout(statement.variance_bars), link=link, entries=lists,
                                                        listed=ENTRIES_LISTED)
 
 

@@ -6,6 +6,10 @@ RAG status, on the forecast variance against the annual budget:
   Green  on or under budget;
   Amber  overspend of up to 5% of the annual budget;
   Red    overspend of more than 5% (or any overspend on a nil budget).
+
+What the board reads first: the month's commentary and sign-off (s75-commentary, s75-signoff), the
+movement in forecast outturn since the previous month end (rules.position), and the forecast variance
+by scheme as bars, adverse (an overspend) apart from favourable.
 """
 from __future__ import annotations
 
@@ -17,10 +21,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from rules.agreement import AREAS
+from rules.agreement import AREAS, Commentary, Signoff
 from rules.allocation import to_penny
-from rules.calendar import month_title
-from rules.position import SCHEME_FIELDS, PoolPosition, SchemePosition
+from rules.calendar import month_number, month_title
+from rules.position import MOVEMENT_FIELDS, SCHEME_FIELDS, PoolPosition, SchemePosition
 
 ZERO = Decimal("0.00")
 AMBER_LIMIT = Decimal("0.05")  # overspend as a fraction of the annual budget
@@ -41,6 +45,18 @@ class ChartPoint:
     budget: Decimal  # cumulative profiled budget
     actual: Decimal | None  # cumulative actual, up to the statement's month
     forecast: Decimal | None  # cumulative forecast, from the statement's month to March
+    gap: Decimal | None = None  # actual less budget (cumulative): over (+) or (under) profile, to the month
+    forecast_gap: Decimal | None = None  # forecast less budget (cumulative), from the month to March
+
+
+@dataclass(frozen=True)
+class VarianceBar:
+    """A scheme's forecast variance, for the chart: adverse (an overspend) or favourable."""
+
+    scheme: str
+    name: str
+    variance: Decimal
+    adverse: bool
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,10 @@ class Statement:
     partner_account: dict[str, str]  # partner -> the account whose entries explain its contributions
     areas: tuple[AreaSubtotal, ...]
     chart: tuple[ChartPoint, ...]
+    commentary: Commentary | None = None  # the month's s75-commentary
+    signoff: Signoff | None = None  # the month's s75-signoff
+    movement_since: str = ""  # what forecast movement is measured from: "Month 5", or "the budget" in Month 1
+    variance_bars: tuple[VarianceBar, ...] = ()  # most adverse first
 
     @property
     def stem(self) -> str:
@@ -93,7 +113,19 @@ def build_statement(position: PoolPosition, files: list[str], generated: datetim
         scheme_account={s.scheme.scheme: common_account(s.scheme.accounts) for s in position.schemes},
         partner_account={p.partner.partner: common_account([line.account for line in p.sources])
                          for p in position.partners},
-        areas=area_subtotals(position), chart=chart_points(position))
+        areas=area_subtotals(position), chart=chart_points(position),
+        commentary=position.agreement.commentaries.get(f"{position.as_of:%Y-%m}"),
+        signoff=position.agreement.signoffs.get(f"{position.as_of:%Y-%m}"),
+        movement_since=(f"Month {month_number(position.previous_date)}" if position.previous_date else "the budget"),
+        variance_bars=variance_bars(position))
+
+
+def variance_bars(position: PoolPosition) -> tuple[VarianceBar, ...]:
+    """Each scheme's forecast variance, the largest overspend first and the largest underspend last
+    (equal variances in the register's order)."""
+    rows = sorted(position.schemes, key=lambda s: -s.forecast_variance)
+    return tuple(VarianceBar(s.scheme.scheme, s.scheme.name, s.forecast_variance, s.forecast_variance > 0)
+                 for s in rows)
 
 
 def common_account(accounts) -> str:
@@ -115,13 +147,14 @@ def area_subtotals(position: PoolPosition) -> tuple[AreaSubtotal, ...]:
         schemes = [s for s in position.schemes if s.scheme.area == area]
         if schemes:
             rows.append(AreaSubtotal(area, len(schemes),
-                                     {f: sum((getattr(s, f) for s in schemes), ZERO) for f in SCHEME_FIELDS}))
+                                     {f: sum((getattr(s, f) for s in schemes), ZERO)
+                                      for f in SCHEME_FIELDS + MOVEMENT_FIELDS}))
     return tuple(rows)
 
 
 def chart_points(position: PoolPosition) -> tuple[ChartPoint, ...]:
     """Cumulative budget and actual by month; the forecast runs straight from the actual to date at the
-    statement's month to the forecast outturn at March."""
+    statement's month to the forecast outturn at March; and the gap of each from the budget."""
     month = position.month
     budget = [sum((s.monthly_budget[m] for s in position.schemes), ZERO) for m in range(12)]
     actual = [sum((s.monthly_actual[m] for s in position.schemes), ZERO) for m in range(12)]
@@ -134,7 +167,10 @@ def chart_points(position: PoolPosition) -> tuple[ChartPoint, ...]:
         forecast = None
         if m >= month and month < 12:
             forecast = to_penny(to_date + (outturn - to_date) * (m - month) / (12 - month))
-        points.append(ChartPoint(m, MONTHS[m - 1], cum_budget, cum_actual if m <= month else None, forecast))
+        shown = cum_actual if m <= month else None
+        points.append(ChartPoint(m, MONTHS[m - 1], cum_budget, shown, forecast,
+                                 None if shown is None else shown - cum_budget,
+                                 None if forecast is None else forecast - cum_budget))
     return tuple(points)
 
 

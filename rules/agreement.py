@@ -1,5 +1,6 @@
 """The pool's agreement read from the ledger: pool, partners, sources, contributions, schemes,
-budgets, forecasts, metrics and closes, as typed records with cross-references checked.
+budgets, forecasts, metrics and closes, as typed records with cross-references checked; with the
+monthly statements' commentary and sign-off.
 
 `rules.reader.read_agreement(entries)` is pure: it returns the Agreement and a list of errors, each naming the
 directive's file and line. The validation plugin reports the errors; the pool-position model
@@ -91,6 +92,34 @@ class Forecast:
     date: datetime.date
     note: str
     meta: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Commentary:
+    """The pooled fund manager's narrative on a month's statement ("2025-09"), shown at its top."""
+
+    month: str  # "YYYY-MM"
+    text: str
+    date: datetime.date
+    meta: dict = field(compare=False, repr=False)
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        """The text split at blank lines, each paragraph's lines joined by spaces."""
+        blocks = re.split(r"\n\s*\n", self.text.strip())
+        return tuple(" ".join(line.strip() for line in block.splitlines() if line.strip()) for block in blocks)
+
+
+@dataclass(frozen=True)
+class Signoff:
+    """Who prepared and who reviewed a month's statement, and when it was signed off."""
+
+    month: str  # "YYYY-MM"
+    prepared_by: str
+    reviewed_by: str
+    signed: datetime.date  # the sign-off's `date:`
+    date: datetime.date  # the directive's date (when it was recorded)
+    meta: dict = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -204,6 +233,8 @@ class Agreement:
     prior_spend: dict[tuple[FinancialYear, str], Decimal] = field(default_factory=dict)
     contingency_plans: dict[tuple[FinancialYear, str], dict] = field(default_factory=dict)
     closes: dict[FinancialYear, data.Custom] = field(default_factory=dict)
+    commentaries: dict[str, Commentary] = field(default_factory=dict)  # by month, "YYYY-MM"
+    signoffs: dict[str, Signoff] = field(default_factory=dict)  # by month, "YYYY-MM"
     tranches: list[Tranche] = field(default_factory=list)
     virements: list[Virement] = field(default_factory=list)
     risk_steps: list[RiskStep] = field(default_factory=list)

@@ -84,6 +84,11 @@ VOCABULARY: dict[str, tuple[tuple[tuple[str, str, str], ...], dict[str, tuple[st
         (("year", "text", REQUIRED), ("partner", "text", REQUIRED)),
         {"savings": ("money", OPTIONAL), "support": ("money", OPTIONAL), "note": ("text", OPTIONAL)},
     ),
+    "s75-commentary": ((("month", "text", REQUIRED), ("text", "text", REQUIRED)), {}),
+    "s75-signoff": (
+        (("month", "text", REQUIRED),),
+        {"prepared-by": ("text", REQUIRED), "reviewed-by": ("text", REQUIRED), "date": ("date", REQUIRED)},
+    ),
     "s75-close": ((("year", "text", REQUIRED),), {}),
     "s75-lock": ((("month", "text", REQUIRED),), {}),  # read and checked by rules.locks
     "s75-tranche": (

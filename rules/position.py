@@ -10,6 +10,8 @@ Conventions (docs/ledger.md, "The position"):
 - forecast outturn = the latest forecast made on or before the date; with none, the run-rate
   (actual to date / months elapsed x 12); after 31 March, the actual;
 - variance = actual or outturn minus budget: positive is an overspend;
+- forecast movement = the outturn now less the outturn the position gave at the previous month end (the
+  forecast made by then, else the run-rate then); in Month 1, less the annual budget;
 - a year is closed from 31 March once it has an s75-close, and settled once the settlement
   rules.settlement wrote for that close is in the entries (never merely because of the close);
 - prior-period adjustments: the year's entries to the date that carry `adjusts:` (a correction to a
@@ -19,6 +21,7 @@ Conventions (docs/ledger.md, "The position"):
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
@@ -84,6 +87,10 @@ class SchemePosition:
     forecast_variance: Decimal
     monthly_budget: tuple[Decimal, ...]  # the profile, April first
     monthly_actual: tuple[Decimal, ...]  # spend by month to the date, April first
+    # The forecast outturn as the position stood at the previous month end (in Month 1, the annual budget),
+    # and the movement since: forecast_outturn - previous_outturn (positive: the outturn went up).
+    previous_outturn: Decimal = ZERO
+    forecast_movement: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -135,11 +142,13 @@ class PoolPosition:
     adjustments: tuple[Adjustment, ...] = ()  # prior-period adjustments in the year to the date: spend, then receipts
     adjustments_total: Decimal = ZERO  # the spend adjustments added up
     adjustments_received: Decimal = ZERO  # the receipt adjustments added up
+    previous_date: datetime.date | None = None  # the month end forecast movement is from (None in Month 1: the budget)
 
 
 PARTNER_FIELDS = ("minimum", "agreed", "received", "outstanding")
 SCHEME_FIELDS = ("annual_budget", "budget_to_date", "actual_to_date", "variance_to_date",
                  "forecast_outturn", "forecast_variance")
+MOVEMENT_FIELDS = ("previous_outturn", "forecast_movement")  # also in scheme_totals
 
 
 def build_position(entries, as_of: datetime.date, agreement: Agreement | None = None,
@@ -166,12 +175,14 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
     else:
         adjustments = prior_period_adjustments(entries, year, as_of, agreement)
     partners = _partners(agreement, year, monthly)
-    schemes = tuple(_scheme(agreement, s, year, as_of, monthly) for s in agreement.schemes
-                    if agreement.budget(year, s.scheme, as_of) is not None)
+    previous = previous_month_end(year, as_of)
+    schemes = tuple(_with_movement(_scheme(agreement, s, year, as_of, monthly), agreement, year, previous, monthly)
+                    for s in agreement.schemes if agreement.budget(year, s.scheme, as_of) is not None)
     return PoolPosition(
         pool=agreement.pool, year=year, as_of=as_of, month=month_number(min(as_of, year.end)),
         partners=partners, schemes=schemes,
-        partner_totals=_totals(partners, PARTNER_FIELDS), scheme_totals=_totals(schemes, SCHEME_FIELDS),
+        partner_totals=_totals(partners, PARTNER_FIELDS),
+        scheme_totals=_totals(schemes, SCHEME_FIELDS + MOVEMENT_FIELDS),
         carried_in=-sum(monthly.get(CARRIED_IN, ()), ZERO),
         tranches=tuple(assess(t, agreement, as_of) for t in agreement.tranches if t.periods[0].year == year),
         metrics=metric_rows(agreement, year, as_of),
@@ -181,7 +192,32 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         settled=as_of >= year.end and settlement_written(entries, year, agreement.closes.get(year)),
         agreement=agreement, adjustments=adjustments,
         adjustments_total=sum((a.amount for a in adjustments if not a.receipt), ZERO),
-        adjustments_received=sum((a.amount for a in adjustments if a.receipt), ZERO))
+        adjustments_received=sum((a.amount for a in adjustments if a.receipt), ZERO), previous_date=previous)
+
+
+def previous_month_end(year: FinancialYear, as_of: datetime.date) -> datetime.date | None:
+    """The month end before the month of `as_of` (from 31 March, the end of February), in the same year;
+    None in April, whose outturn moves from the budget."""
+    month = month_number(min(as_of, year.end))
+    return year.month_end(month - 1) if month > 1 else None
+
+
+def _with_movement(position: "SchemePosition", agreement: Agreement, year: FinancialYear,
+                   previous: datetime.date | None, monthly) -> "SchemePosition":
+    """The scheme's position with its forecast outturn at the `previous` month end, by the same rules as
+    at the date (the forecast made by then, else the run-rate on the spend to then), and the movement
+    since. The spend to then is the months of `monthly` ended by `previous`: no further pass over the
+    books. In Month 1 (`previous` None) the outturn moves from the annual budget as the year began."""
+    scheme = position.scheme
+    if previous is None:
+        before = sum(budget_profile(agreement, scheme.scheme, year, year.start) or (), ZERO)
+    else:
+        months = month_number(previous)
+        earlier = {account: list(row[:months]) + [ZERO] * (12 - months) for account, row in monthly.items()
+                   if scheme.owns(account)}
+        before = _scheme(agreement, scheme, year, previous, earlier).forecast_outturn
+    return dataclasses.replace(position, previous_outturn=before,
+                               forecast_movement=position.forecast_outturn - before)
 
 
 def settlement_written(entries, year: FinancialYear, close) -> bool:

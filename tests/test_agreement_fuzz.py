@@ -20,7 +20,7 @@ from s75.cli import main
 CASES = int(os.environ.get("S75_FUZZ_CASES", "500"))
 SEED = int(os.environ.get("S75_FUZZ_SEED", "7501"))
 AGREEMENT_FILES = ["agreement.beancount", "schemes.beancount", "2025-26/plan.beancount",
-                   "2025-26/forecasts.beancount", "2025-26/metrics.beancount"]
+                   "2025-26/forecasts.beancount", "2025-26/metrics.beancount", "2025-26/statements.beancount"]
 CRASH = re.compile(r"Traceback|Error applying plugin|<load>:0|Exception|Error:.*object")
 
 _NUMBER = re.compile(r"(?<![\d-])-?\d+(?:\.\d+)?(?![\d-])")

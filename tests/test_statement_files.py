@@ -264,7 +264,7 @@ def small_disk(tmp_path):
     """A real file system with room for one month's files but not two (root only: it mounts a tmpfs)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(disk)],
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
                                            capture_output=True).returncode != 0:
         pytest.skip("needs root and mount to make a small disk")
     try:

@@ -130,7 +130,7 @@ def test_after_the_ledger_changes_and_is_committed(repo, tmp_path, capsys):
             "Finance - Schemes, S04, Variance to date: 112,000.00 in the file, 122,000.00 rebuilt",
             "Finance - Schemes, Total, Actual to date: 12,060,000.00 in the file, 12,070,000.00 rebuilt",
             "Finance - Schemes, Acute (1 scheme), Actual to date: 1,912,000.00 in the file, 1,922,000.00 rebuilt",
-            "Cumulative spend against profiled budget, Actual, Sep: 12,060,000.00 in the file, "
+            "Forecast variance and cumulative spend, Actual, Sep: 12,060,000.00 in the file, "
             "12,070,000.00 rebuilt",
             "Entries behind the figures, S04 Discharge to assess: actual to date, "
             "2025-26/spend-2025-09.beancount:3, Amount: 78,828.27 in the file, 88,828.27 rebuilt",
