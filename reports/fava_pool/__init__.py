@@ -3,13 +3,19 @@
 Registered in a ledger with `custom "fava-extension" "reports.fava_pool"`. The page lays out the
 same Statement model as `s75 statement` (reports.statement), for a month chosen on the page
 (default: the latest month with transactions), with each scheme and partner figure linked to
-Fava's account view for the pool's financial year. The downloads call the same function as the
+Fava's account view from the start of the pool's financial year to the chosen month
+(`time=2025-04 - 2025-09`), so that a clicked figure is the total of the journal it opens. The
+downloads call the same function as the
 command (reports.publish.render_statement), so their files are byte-identical. A ledger with
 errors still opens: the page lists the errors instead of the statement, including those the
 `s75` commands add to Beancount's (reports.ledger.pool_errors: not a pool ledger, the agreement's
 rules not loaded or loaded in the wrong order). The page says which months are locked
 (rules.locks: `s75 lock`, and closed years) and marks them in the month list; an edit through Fava
 inside a locked month is one of the ledger's errors, listed like any other.
+
+The month asked for (`?month=`) must be one the month list offers, checked before anything is built
+or kept; pages are kept for the PAGES_KEPT months last shown, so junk in the address cannot grow the
+process.
 """
 from __future__ import annotations
 
@@ -20,7 +26,8 @@ from urllib.parse import urlencode
 
 from fava.application import url_for
 from fava.ext import FavaExtensionBase, extension_endpoint
-from flask import abort, request, send_file
+from flask import abort, g, request, send_file
+from flask import url_for as flask_url_for
 from markupsafe import Markup
 
 from reports.html import statement_html
@@ -33,7 +40,10 @@ from rules.position import PositionError, build_position, year_books
 from rules.reader import read_agreement
 
 TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         "html": "text/html; charset=utf-8"}
+         "html": "text/html"}
+
+
+PAGES_KEPT = 12  # statement pages kept built, for the months last shown
 
 
 class PoolBudget(FavaExtensionBase):
@@ -100,20 +110,39 @@ class PoolBudget(FavaExtensionBase):
         return out
 
     def month(self) -> str:
-        """The month asked for (?month=YYYY-MM), else the latest with transactions."""
+        """The month asked for (?month=YYYY-MM) when the month list offers it, else "" (`problem` says
+        why); with none asked for, the latest with transactions."""
         asked = request.args.get("month", "")
         if asked:
-            return asked
+            return asked if self.offered(asked) else ""
         latest = latest_month_end(self._transactions())
         return f"{latest:%Y-%m}" if latest else ""
+
+    def problem(self) -> str:
+        """Why the month asked for is not shown ("" when it is, or none was asked for)."""
+        asked = request.args.get("month", "")
+        if not asked or self.offered(asked):
+            return ""
+        shown = asked if len(asked) <= 24 else asked[:23] + "..."
+        return f'"{shown}" is not a month of this pool: choose one from the list and press Show.'
+
+    def offered(self, month: str) -> bool:
+        """Whether `month` is one the month list offers (exactly as it writes them: "2025-09")."""
+        return any(value == month for value, _ in self.months())
 
     def page(self, month: str) -> tuple[str, str]:
         """(statement HTML, message): the month's statement, or why there is none."""
         if not hasattr(self, "_pages"):
             self.after_load_file()
-        if month not in self._pages:
-            self._pages[month] = self._build(month)
-        return self._pages[month]
+        if not self.offered(month):
+            return "", f'"{month}" is not a month of this pool'
+        found = self._pages.pop(month, None)
+        if found is None:
+            found = self._build(month)
+            while len(self._pages) >= PAGES_KEPT:
+                del self._pages[next(iter(self._pages))]  # the month shown longest ago
+        self._pages[month] = found  # last: shown most recently
+        return found
 
     def _build(self, month: str) -> tuple[str, str]:
         try:
@@ -123,10 +152,17 @@ class PoolBudget(FavaExtensionBase):
         except (ValueError, PositionError) as exc:
             return "", str(exc)
         statement = build_statement(position, self.ledger.options.get("include", []), datetime.date.today())
-        fy = f"FY{position.year.start_year}"
         html = statement_html(statement, "statement/fava_page.html",
-                              link=lambda account: url_for("account", name=account, time=fy))
+                              link=lambda account: self.account_url(account, position.year.start, as_of))
         return html, ""
+
+    @staticmethod
+    def account_url(account: str, start: datetime.date, end: datetime.date) -> str:
+        """Fava's page for `account` with its time filter from the month of `start` to the month of `end`
+        ("2025-04 - 2025-09"), and no other filter, whatever the page was opened with: the journal there
+        totals what the statement shows."""
+        return flask_url_for("account", bfile=g.beancount_file_slug, name=account,
+                             time=f"{start:%Y-%m} - {end:%Y-%m}")
 
     def download_url(self, kind: str, month: str) -> str:
         """The endpoint URL for a download (Flask's url_for cannot take a value named "endpoint")."""
