@@ -195,6 +195,14 @@ def test_junk_months_are_refused_before_anything_is_built_or_kept(app):
     assert rss() - before < 8 * 2**20  # building a page for each would take hundreds of MB
 
 
+def test_a_download_for_a_month_not_offered_is_refused(app):
+    client = app.test_client()
+    for junk in ("2025-9", " 2025-09", "2025-0_9", "2025-12", "x" * 5000):
+        reply = client.get(PAGE + "download_xlsx", query_string={"month": junk})
+        assert reply.status_code == 400 and "is not a month of this pool" in reply.get_data(as_text=True), junk
+    assert client.get(PAGE + "download_xlsx?month=2025-09").status_code == 200
+
+
 def test_the_pages_kept_are_bounded(app, monkeypatch):
     import reports.fava_pool as fava_pool
     monkeypatch.setattr(fava_pool, "PAGES_KEPT", 2)

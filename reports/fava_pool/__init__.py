@@ -182,6 +182,8 @@ class PoolBudget(FavaExtensionBase):
     def _download(self, kind: str):
         if self.all_errors():
             return abort(409, "The ledger has errors; correct them before downloading the statement.")
+        if not self.offered(request.args.get("month", "")):  # before anything is made or kept
+            return abort(400, f"{request.args.get('month', '')[:24]!r} is not a month of this pool")
         try:
             files = render_statement(self._loaded(), month_end(request.args.get("month", "")),
                                      datetime.date.today())
