@@ -21,8 +21,30 @@ def money(value: Decimal | None) -> str:
     """1,234.50; negatives in brackets, as officers write them: (1,234.50); blank for None."""
     if value is None:
         return ""
-    text = f"{abs(to_penny(value)):,.2f}"
+    text = f"{abs(to_penny(Decimal(value))):,.2f}"
     return f"({text})" if value < 0 else text
+
+
+def adverse(value: Decimal | None) -> str:
+    """" adverse", the class added to a figure's cell for an overspend (a positive variance on spend,
+    shown in red), else "". An underspend is favourable and never red: class="num{{ v|adverse }}"."""
+    return " adverse" if value is not None and value > 0 else ""
+
+
+def savings(value: Decimal | None) -> str:
+    """A scheme's planned benefits as the planned savings officers speak of: the ledger records them
+    negative (less spend), the statement shows them positive."""
+    return "" if value is None else money(-value)
+
+
+def savings_total(schemes) -> str:
+    """The planned savings of the scheme positions `schemes` added up (0.00 when none has any)."""
+    return money(-sum((s.scheme.benefits for s in schemes if s.scheme.benefits is not None), Decimal("0.00")))
+
+
+def total(values) -> str:
+    """Figures added up, blanks left out (0.00 when all are blank), as the workbook's totals add them."""
+    return money(sum((v for v in values if v is not None), Decimal("0.00")))
 
 
 def percent(value: Decimal | None) -> str:
@@ -38,7 +60,8 @@ def environment() -> Environment:
     """One Jinja environment per process: templates are compiled once, not on every render."""
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(money=money, percent=percent, long_date=long_date)
+    env.filters.update(money=money, percent=percent, long_date=long_date, adverse=adverse, savings=savings,
+                       savings_total=savings_total, total=total)
     return env
 
 

@@ -1,7 +1,9 @@
-"""Produce the month's statement files (HTML and XLSX) from a loaded ledger, and write them safely.
+"""Produce the month's statement files (HTML, XLSX and PDF) from a loaded ledger, and write them safely.
 
 `render_statement` is the one path from ledger to statement bytes: the `s75 statement` command and
-the Fava page's downloads both call it, so their files are byte-identical. `write_files` replaces
+the Fava page's downloads both call it, so their files are byte-identical. The PDF is printed from
+the same template and model as the HTML file, without the entries behind the figures (which the
+page does not print either) and so without links to them. `write_files` replaces
 the month's files all together or not at all, even if the command is stopped or killed part way.
 """
 from __future__ import annotations
@@ -14,8 +16,9 @@ from pathlib import Path
 from reports.atomic_files import replace_files
 from reports.html import ENTRIES_LISTED, statement_html
 from reports.ledger import Loaded
+from reports.pdf import statement_pdf
 from reports.statement import build_statement
-from reports.xlsx import statement_xlsx
+from reports.workbook import statement_xlsx
 from rules.position import build_position
 from rules.trace import figure_traces
 
@@ -37,7 +40,8 @@ def render_statement(loaded: Loaded, as_of: datetime.date, generated: datetime.d
     traces = figure_traces(loaded.entries, position.agreement, as_of, base=loaded.path.parent,
                            limit=ENTRIES_LISTED)
     return {f"{statement.stem}.html": statement_html(statement, traces=traces).encode("utf-8"),
-            f"{statement.stem}.xlsx": statement_xlsx(statement)}
+            f"{statement.stem}.xlsx": statement_xlsx(statement),
+            f"{statement.stem}.pdf": statement_pdf(statement, statement_html(statement))}
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:

@@ -13,8 +13,8 @@ one line saying why the file cannot be verified: not a statement, made from unco
 from a ledger not in git, a commit the repository does not have, not a git repository.
 
 Each kind of file has a reader (READERS) returning a `StatementFile`: its cover and its figures. A
-PDF statement, once `s75 statement` writes one, needs one more reader here; until then a .pdf is
-refused with a line saying so.
+PDF statement would need one more reader here; until there is one a .pdf is refused with a line
+saying so.
 """
 from __future__ import annotations
 
@@ -99,8 +99,8 @@ def run_verify(args) -> int:
 def read_statement(path: Path) -> StatementFile:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        raise CannotVerify(f"{path}: PDF statements cannot be verified yet (s75 statement writes none); verify the "
-                           "HTML or XLSX statement of the same month")
+        raise CannotVerify(f"{path}: PDF statements cannot be verified yet; verify the HTML or XLSX statement "
+                           "written with it")
     reader = READERS.get(suffix)
     if reader is None:
         raise CannotVerify(f"{path} is not a statement: s75 verify reads the .html or .xlsx files s75 statement "
@@ -316,10 +316,12 @@ def _table_name(ws, header: int) -> str:
 
 
 class _Values:
-    """Cell values with the workbook's formulas worked out: SUM, COUNTIF and SUMIF over ranges, the
-    only ones s75 statement writes. Another formula stays as its text."""
+    """Cell values with the workbook's formulas worked out: SUM, SUBTOTAL(109 or 9), COUNTIF and SUMIF
+    over ranges and one cell less another, the only ones s75 statement writes (SUBTOTAL as over
+    unfiltered rows). Another formula stays as its text."""
 
     RANGE = re.compile(r"^\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)$")
+    DIFFERENCE = re.compile(r"^=\$?([A-Z]+\$?\d+)-\$?([A-Z]+\$?\d+)$")
 
     def __init__(self, ws):
         self.ws = ws
@@ -331,13 +333,18 @@ class _Values:
         return value
 
     def formula(self, text: str):
-        match = re.fullmatch(r"=(SUM|COUNTIF|SUMIF)\((.*)\)", text)
+        difference = self.DIFFERENCE.match(text)
+        if difference:
+            return _number(self.ref(difference.group(1))) - _number(self.ref(difference.group(2)))
+        match = re.fullmatch(r"=(SUM|SUBTOTAL|COUNTIF|SUMIF)\((.*)\)", text)
         if not match:
             return text
         args = [a.strip() for a in match.group(2).split(",")]
         try:
             if match.group(1) == "SUM" and len(args) == 1:
                 return sum((_number(v) for v in self.range(args[0])), ZERO)
+            if match.group(1) == "SUBTOTAL" and len(args) == 2 and args[0] in ("9", "109"):
+                return sum((_number(v) for v in self.range(args[1])), ZERO)
             if match.group(1) == "COUNTIF" and len(args) == 2:
                 wanted = self.ref(args[1])
                 return Decimal(sum(1 for v in self.range(args[0]) if v == wanted))

@@ -87,7 +87,8 @@ def test_importing_a_locked_month_row_posts_it_as_an_adjustment_listed_on_the_ne
     assert labels[:7] == ["Date", "Entry", "Reference", "Corrects", "Scheme", "Partner", "Amount"]
     row = [ws.cell(header + 1, c).value for c in range(1, 8)]
     assert row[2:6] == ["GL-700001", "2025-09", "S02", None] and D(str(row[6])) == D("2500.00")
-    assert ws.cell(header + 2, 1).value == "Total" and ws.cell(header + 2, 7).value == f"=SUM(G{header + 1}:G{header + 1})"
+    assert ws.cell(header + 2, 1).value == "Total"
+    assert ws.cell(header + 2, 7).value == f"=SUBTOTAL(109,G{header + 1}:G{header + 1})"
     assert run(capsys, "statement", str(locked), "--month", "2025-09", "--out", str(tmp_path / "sep"))[0] == 0
     assert "GL-700001" not in (tmp_path / "sep" / "EB-BCF-2025-09-statement.html").read_text()
 

@@ -10,7 +10,7 @@ from conftest import EXAMPLE, WORKED
 from htmlcells import cells
 from s75.cli import main
 
-NAMES = ["EB-BCF-2025-09-statement.html", "EB-BCF-2025-09-statement.xlsx"]
+NAMES = ["EB-BCF-2025-09-statement.html", "EB-BCF-2025-09-statement.pdf", "EB-BCF-2025-09-statement.xlsx"]
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def month6(tmp_path_factory):
     return out
 
 
-def test_writes_both_files_named_for_pool_and_month(month6, capsys):
+def test_writes_the_three_files_named_for_pool_and_month(month6, capsys):
     assert sorted(p.name for p in month6.iterdir()) == NAMES
 
 

@@ -261,10 +261,11 @@ def test_a_full_disk_gives_one_line_and_keeps_the_previous_files(call, tmp_path,
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A real file system with room for one month's files but not two (root only: it mounts a tmpfs)."""
+    """A real file system with room for one month's HTML and XLSX but not for them and a month's three
+    files beside (root only: it mounts a tmpfs)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(disk)],
                                            capture_output=True).returncode != 0:
         pytest.skip("needs root and mount to make a small disk")
     try:

@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import subprocess
+import zipfile
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -37,21 +38,25 @@ def table(ws, header_text: str, key_column: int = 1):
     return columns, rows, header
 
 
-def statement(tmp_path, ledger: Path, month: str) -> tuple[openpyxl.Workbook, str]:
+def statement(tmp_path, ledger: Path, month: str, values: bool = False) -> tuple[openpyxl.Workbook, str]:
+    """The workbook s75 statement writes (its formulas, or with `values` the values stored beside them,
+    as pandas or a file preview reads them) and the HTML page."""
     out = tmp_path / "out"
-    assert main(["statement", str(ledger), "--month", month, "--out", str(out)]) == 0
+    if not out.exists():
+        assert main(["statement", str(ledger), "--month", month, "--out", str(out)]) == 0
     xlsx = next(out.glob("*.xlsx"))
-    return openpyxl.load_workbook(xlsx), next(out.glob("*.html")).read_text()
+    return openpyxl.load_workbook(xlsx, data_only=values), next(out.glob("*.html")).read_text()
 
 
 @pytest.fixture
 def worked_year_end(tmp_path):
     ledger = tmp_path / "worked.beancount"
     ledger.write_text(WORKED.read_text() + PROPORTIONAL)
-    return statement(tmp_path, ledger, "2026-03")
+    return statement(tmp_path, ledger, "2026-03", values=True)
 
 
 def test_worked_example_figures_in_the_schemes_sheet(worked_year_end):
+    """The forecast variance is a formula over the row (outturn less budget): its stored value is the figure."""
     wb, _ = worked_year_end
     ws = wb["Finance - Schemes"]
     columns, rows, _ = table(ws, "ID")
@@ -77,21 +82,24 @@ def test_worked_example_proportional_risk_share_in_both_sheets(worked_year_end):
     assert rs.cell(rows[1], columns["NHS Worked Example ICB"]).value == D("240000.00")
 
 
-SUM = re.compile(r"^=SUM\(([A-Z]+)(\d+):([A-Z]+)(\d+)\)$")
+SUBTOTAL = re.compile(r"^=SUBTOTAL\(109,([A-Z]+)(\d+):([A-Z]+)(\d+)\)$")
 
 
 def summed(ws, formula: str) -> D:
-    """The value of a =SUM(Xa:Xb) formula, from the cells it covers."""
-    col, first, _, last = SUM.match(formula).groups()
+    """The value of a =SUBTOTAL(109,Xa:Xb) formula, from the values of the cells it covers."""
+    col, first, _, last = SUBTOTAL.match(formula).groups()
     return sum((D(str(ws[f"{col}{r}"].value or 0)) for r in range(int(first), int(last) + 1)), D(0))
 
 
 def test_example_pool_totals_equal_the_position(tmp_path, capsys):
+    """Each total is SUBTOTAL(109, ...) over exactly the rows above it (so a filter changes it), and the
+    value stored beside it, like the sum of the values of those rows, is the position's total."""
     wb, _ = statement(tmp_path, EXAMPLE, "2025-09")
+    stored, _ = statement(tmp_path, EXAMPLE, "2025-09", values=True)
     capsys.readouterr()
     assert main(["position", str(EXAMPLE), "--date", "2025-09-30", "--json"]) == 0
     totals = json.loads(capsys.readouterr().out)["totals"]
-    ws = wb["Finance - Schemes"]
+    ws, values = wb["Finance - Schemes"], stored["Finance - Schemes"]
     columns, rows, header = table(ws, "ID")
     total_row = header + len(rows) + 1
     assert ws.cell(total_row, 1).value == "Total"
@@ -100,41 +108,108 @@ def test_example_pool_totals_equal_the_position(tmp_path, capsys):
                            ("forecast_outturn", "Forecast outturn"), ("forecast_variance", "Forecast variance")):
         formula = ws.cell(total_row, columns[heading]).value
         col = openpyxl.utils.get_column_letter(columns[heading])
-        assert formula == f"=SUM({col}{header + 1}:{col}{header + len(rows)})"  # exactly the rows above
-        assert summed(ws, formula) == D(totals["schemes"][field])
-    ws = wb["Finance - Summary"]
+        assert formula == f"=SUBTOTAL(109,{col}{header + 1}:{col}{header + len(rows)})"  # exactly the rows above
+        assert summed(values, formula) == D(totals["schemes"][field])
+        assert D(str(values.cell(total_row, columns[heading]).value)) == D(totals["schemes"][field])
+    ws, values = wb["Finance - Summary"], stored["Finance - Summary"]
     columns, rows, header = table(ws, "Partner")
     total_row = header + len(rows) + 1
     for field, heading in (("minimum", "Minimum contribution"), ("agreed", "Agreed contribution"),
                            ("received", "Received to date"), ("outstanding", "Outstanding")):
         formula = ws.cell(total_row, columns[heading]).value
         col = openpyxl.utils.get_column_letter(columns[heading])
-        assert formula == f"=SUM({col}{header + 1}:{col}{header + len(rows)})"
-        assert summed(ws, formula) == D(totals["partners"][field])
+        assert formula == f"=SUBTOTAL(109,{col}{header + 1}:{col}{header + len(rows)})"
+        assert summed(values, formula) == D(totals["partners"][field])
+        assert D(str(values.cell(total_row, columns[heading]).value)) == D(totals["partners"][field])
+
+
+def test_row_variances_are_formulas_over_the_rows_own_cells(tmp_path):
+    wb, _ = statement(tmp_path, EXAMPLE, "2025-09")
+    ws = wb["Finance - Schemes"]
+    columns, rows, _ = table(ws, "ID")
+    letter = {h: openpyxl.utils.get_column_letter(c) for h, c in columns.items()}
+    for row in rows.values():
+        assert ws.cell(row, columns["Variance to date"]).value == \
+            f"={letter['Actual to date']}{row}-{letter['Budget to date']}{row}"
+        assert ws.cell(row, columns["Forecast variance"]).value == \
+            f"={letter['Forecast outturn']}{row}-{letter['Annual budget']}{row}"
+    ws = wb["Finance - Summary"]
+    columns, rows, _ = table(ws, "Partner")
+    letter = {h: openpyxl.utils.get_column_letter(c) for h, c in columns.items()}
+    for row in rows.values():
+        assert ws.cell(row, columns["Outstanding"]).value == \
+            f"={letter['Agreed contribution']}{row}-{letter['Received to date']}{row}"
+
+
+def without_values(xlsx: Path, to: Path) -> Path:
+    """A copy of the workbook with the values stored beside its formulas taken out, so that a spreadsheet
+    opening it has to work every formula out (LibreOffice shows stored values as they are)."""
+    with zipfile.ZipFile(xlsx) as source, zipfile.ZipFile(to, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb"(</f>)<v>[^<]*</v>", rb"\1", data)
+            target.writestr(info, data)
+    return to
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_libreoffice_recalculates_the_totals_to_the_models(tmp_path, capsys):
-    wb, _ = statement(tmp_path, EXAMPLE, "2025-09")
-    capsys.readouterr()
-    main(["position", str(EXAMPLE), "--date", "2025-09-30", "--json"])
-    totals = json.loads(capsys.readouterr().out)["totals"]
+def html_money(text: str) -> D:
+    """"1,234.50" or "(1,234.50)" (and a run-rate's " r") as a number."""
+    text = text.split()[0].replace(",", "")
+    return -D(text[1:-1]) if text.startswith("(") else D(text)
+
+
+def test_libreoffice_recalculates_every_formula_to_the_htmls_figures(tmp_path):
+    """With the stored values taken out, LibreOffice works out every formula in the workbook to the value
+    s75 stored beside it; the scheme rows' variances, the totals and the area subtotals (planned savings
+    included) are the HTML page's figures."""
+    wb, html = statement(tmp_path, EXAMPLE, "2025-09")
+    stored, _ = statement(tmp_path, EXAMPLE, "2025-09", values=True)
     book = next((tmp_path / "out").glob("*.xlsx"))
+    bare = without_values(book, tmp_path / book.name)
+    assert openpyxl.load_workbook(bare, data_only=True)["Finance - Schemes"]["J19"].value is None
     recalculated = tmp_path / "recalculated"
-    subprocess.run(["soffice", "--headless", "--convert-to", "xlsx", "--outdir", str(recalculated), str(book)],
+    subprocess.run(["soffice", "--headless", "--convert-to", "xlsx", "--outdir", str(recalculated), str(bare)],
                    check=True, capture_output=True, timeout=180)
     values = openpyxl.load_workbook(recalculated / book.name, data_only=True)
+    formulas = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    formulas += 1
+                    got = D(str(values[ws.title][cell.coordinate].value)).quantize(D("0.01"))
+                    assert got == D(str(stored[ws.title][cell.coordinate].value)).quantize(D("0.01")), \
+                        (ws.title, cell.coordinate, cell.value)
+    assert formulas > 80
+    got = cells(html).cells
     ws = values["Finance - Schemes"]
     columns, rows, header = table(ws, "ID")
+    fields = {"annual_budget": "Annual budget", "actual_to_date": "Actual to date",
+              "variance_to_date": "Variance to date", "forecast_variance": "Forecast variance",
+              "benefits": "Planned savings"}
+    for scheme, row in rows.items():
+        for field in ("variance_to_date", "forecast_variance"):
+            assert D(str(ws.cell(row, columns[fields[field]]).value)) == html_money(got[(f"scheme={scheme}", field)])
     total_row = header + len(rows) + 1
-    for field, heading in (("annual_budget", "Annual budget"), ("actual_to_date", "Actual to date"),
-                           ("forecast_variance", "Forecast variance")):
+    for field, heading in fields.items():
         assert D(str(ws.cell(total_row, columns[heading]).value)).quantize(D("0.01")) == \
-            D(totals["schemes"][field])
+            html_money(got[("total=schemes", field)]), heading
+    subtotals = find_row(ws, "Subtotals by area of spend") + 1
+    area_columns = header_columns(ws, subtotals)
+    row = subtotals + 1
+    while ws.cell(row, 1).value:
+        for field, heading in fields.items():
+            assert D(str(ws.cell(row, area_columns[heading]).value)).quantize(D("0.01")) == \
+                html_money(got[(f"area={ws.cell(row, 1).value}", field)]), (ws.cell(row, 1).value, heading)
+        row += 1
     ws = values["Finance - Summary"]
     columns, rows, header = table(ws, "Partner")
-    assert D(str(ws.cell(header + len(rows) + 1, columns["Received to date"]).value)).quantize(D("0.01")) == \
-        D(totals["partners"]["received"])
+    for field, heading in (("received", "Received to date"), ("outstanding", "Outstanding"),
+                           ("prior_spend", "Spend on pool schemes in previous year")):
+        assert D(str(ws.cell(header + len(rows) + 1, columns[heading]).value)).quantize(D("0.01")) == \
+            html_money(got[("total=partners", field)]), heading
 
 
 def test_formula_like_names_come_out_as_text_in_both_outputs(tmp_path):

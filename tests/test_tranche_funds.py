@@ -282,12 +282,14 @@ def test_the_workbook_has_a_totalled_column_per_funded_scheme(tmp_path):
     path = tmp_path / "statement.xlsx"
     path.write_bytes(statement_xlsx(weighted_statement(tmp_path)))
     ws = openpyxl.load_workbook(path)["Tranches"]
-    header = {ws.cell(1, c).value: c for c in range(1, ws.max_column + 1)}
+    top = next(r for r in range(1, 10) if ws.cell(r, 1).value == "Tranche")  # under the title and month
+    header = {ws.cell(top, c).value: c for c in range(1, ws.max_column + 1)}
     assert [h for h in header if str(h).startswith("Given up by")] == ["Given up by S01", "Given up by S02"]
-    assert (ws.cell(2, header["Given up by S01"]).value, ws.cell(2, header["Given up by S02"]).value) == \
-        (D("89400.00"), D("59600.00"))
+    assert (ws.cell(top + 1, header["Given up by S01"]).value, ws.cell(top + 1, header["Given up by S02"]).value) \
+        == (D("89400.00"), D("59600.00"))
     letter = openpyxl.utils.get_column_letter(header["Given up by S02"])
-    assert (ws.cell(3, 1).value, ws.cell(3, header["Given up by S02"]).value) == ("Total", f"=SUM({letter}2:{letter}2)")
+    assert (ws.cell(top + 2, 1).value, ws.cell(top + 2, header["Given up by S02"]).value) == \
+        ("Total", f"=SUBTOTAL(109,{letter}{top + 1}:{letter}{top + 1})")
 
 
 def test_the_position_json_lists_the_funded_schemes_and_their_parts():

@@ -206,15 +206,15 @@ def test_the_rebuild_uses_the_s75_code_in_the_commit_when_it_holds_it(repo, tmp_
     for package in ("s75", "rules", "reports", "importers"):
         shutil.copytree(ROOT / package, repo / package, ignore=shutil.ignore_patterns("__pycache__"))
     schemes = repo / "reports" / "templates" / "statement" / "schemes.html"
-    schemes.write_text(schemes.read_text().replace(">Planned benefits<", ">Benefits planned<"))
+    schemes.write_text(schemes.read_text().replace(">Planned savings<", ">Savings planned<"))
     commit_all(repo, "The s75 code beside the ledger")
     files = statement(repo, tmp_path / "out")
     code, out, _ = verify(capsys, files["html"], "--repo", str(repo))
     assert code == 1 and out[0].endswith(f"with the s75 code in that commit: {len(out) - 1} difference(s)")
     listed = [line.strip() for line in out[1:]]
-    assert all(", Planned benefits: " in line or ", Benefits planned: " in line for line in listed), listed
-    assert "Finance - Schemes, S04, Planned benefits: (900,000.00) in the file, (nothing) rebuilt" in listed
-    assert "Finance - Schemes, S04, Benefits planned: (nothing) in the file, (900,000.00) rebuilt" in listed
+    assert all(", Planned savings: " in line or ", Savings planned: " in line for line in listed), listed
+    assert "Finance - Schemes, S04, Planned savings: 900,000.00 in the file, (nothing) rebuilt" in listed
+    assert "Finance - Schemes, S04, Savings planned: (nothing) in the file, 900,000.00 rebuilt" in listed
     code, out, _ = verify(capsys, files["xlsx"], "--repo", str(repo))  # the workbook's code is unchanged
     assert code == 0 and out[0].endswith("with the s75 code in that commit")
 

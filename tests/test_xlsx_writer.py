@@ -50,13 +50,13 @@ def test_five_sheets_in_order(workbook):
     assert workbook.sheetnames == SHEETS
 
 
-def test_scheme_total_row_sums_exactly_the_scheme_rows(workbook, statement):
+def test_scheme_total_row_subtotals_exactly_the_scheme_rows(workbook, statement):
     ws = workbook["Finance - Schemes"]
     _, first, last = scheme_rows(ws, len(statement.position.schemes))
     assert ws[f"A{last + 1}"].value == "Total"
-    assert ws[f"J{last + 1}"].value == f"=SUM(J{first}:J{last})"
+    assert ws[f"J{last + 1}"].value == f"=SUBTOTAL(109,J{first}:J{last})"
     for col in MONEY_COLUMNS:
-        assert ws[f"{col}{last + 1}"].value == f"=SUM({col}{first}:{col}{last})"
+        assert ws[f"{col}{last + 1}"].value == f"=SUBTOTAL(109,{col}{first}:{col}{last})"
 
 
 def test_scheme_rows_carry_the_positions_budgets_in_order(workbook, statement):
@@ -77,12 +77,12 @@ def test_scheme_block_is_plain_and_filterable(workbook, statement):
     assert ws[f"J{area_row}"].value == f"=SUMIF($D${first}:$D${last},A{area_row},J${first}:J${last})"
 
 
-def test_partner_total_row_sums_the_partner_rows(workbook, statement):
+def test_partner_total_row_subtotals_the_partner_rows(workbook, statement):
     ws = workbook["Finance - Summary"]
     header = next(row for row in range(1, 20) if ws.cell(row, 1).value == "Partner")
     first, last = header + 1, header + len(statement.position.partners)
     assert ws[f"A{last + 1}"].value == "Total"
-    assert ws[f"C{last + 1}"].value == f"=SUM(C{first}:C{last})"
+    assert ws[f"C{last + 1}"].value == f"=SUBTOTAL(109,C{first}:C{last})"
     assert ws[f"A{first}"].value == statement.position.partners[0].partner.name
 
 

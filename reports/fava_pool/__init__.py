@@ -5,8 +5,8 @@ same Statement model as `s75 statement` (reports.statement), for a month chosen 
 (default: the latest month with transactions), with each scheme and partner figure linked to
 Fava's account view from the start of the pool's financial year to the chosen month
 (`time=2025-04 - 2025-09`), so that a clicked figure is the total of the journal it opens. The
-downloads call the same function as the
-command (reports.publish.render_statement), so their files are byte-identical. A ledger with
+downloads (HTML, XLSX and PDF) call the same function as the command
+(reports.publish.render_statement), so their files are byte-identical. A ledger with
 errors still opens: the page lists the errors instead of the statement, including those the
 `s75` commands add to Beancount's (reports.ledger.pool_errors: not a pool ledger, the agreement's
 rules not loaded or loaded in the wrong order). The page says which months are locked
@@ -40,7 +40,7 @@ from rules.position import PositionError, build_position, year_books
 from rules.reader import read_agreement
 
 TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         "html": "text/html"}
+         "html": "text/html", "pdf": "application/pdf"}
 
 
 PAGES_KEPT = 12  # statement pages kept built, for the months last shown
@@ -178,6 +178,10 @@ class PoolBudget(FavaExtensionBase):
     @extension_endpoint("download_html")
     def download_html(self):
         return self._download("html")
+
+    @extension_endpoint("download_pdf")
+    def download_pdf(self):
+        return self._download("pdf")
 
     def _download(self, kind: str):
         if self.all_errors():
