@@ -8,7 +8,9 @@ council GL extract of the same payments as CSV. The same seed and size give the 
     python -m bench.generate OUT_DIR TRANSACTIONS
 writes OUT_DIR/main.beancount (with the project's plugins), OUT_DIR/bare.beancount (the same
 files, no project plugins), OUT_DIR/empty/main.beancount (everything but the spend, to import
-into) and OUT_DIR/extract.csv.
+into), OUT_DIR/extract.csv, and for the benchmark's other imports OUT_DIR/full/ (the whole ledger,
+to import the extract into again), OUT_DIR/month/ (the ledger to February) and
+OUT_DIR/extract-2026-03.csv (March's rows).
 """
 from __future__ import annotations
 
@@ -122,16 +124,20 @@ def _counts(items) -> dict[int, int]:
     return counts
 
 
-def generate(out: Path, transactions: int, seed: int = SEED, pool_id: str = "XC-BCF", extract: bool = True) -> None:
+def generate(out: Path, transactions: int, seed: int = SEED, pool_id: str = "XC-BCF", extract: bool = True,
+             spend: bool = True) -> None:
     """The pool in `out`. `pool_id` names it (the consolidation stage makes many pools); with `extract`
-    False, only the ledger: no GL extract and no ledger without spend to import into."""
+    False, only the ledger: no GL extract and no ledger without spend to import into. With the extract
+    also full/ (the whole ledger with an imports folder, to import the extract into again) and month/
+    (the ledger to February, to import March's rows, extract-2026-03.csv, into). With `spend` False,
+    no spend file (the pool's ledgers are then for importing into only)."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     budgets = _budgets(rng)
     common = ['option "title" "Example County pooled budget"', 'option "operating_currency" "GBP"',
               '2025-04-01 custom "fava-option" "fiscal-year-end" "15-31"',
               '2025-04-01 custom "fava-extension" "reports.fava_pool"']
-    plugins = ['plugin "rules.tranches"', 'plugin "rules.settlement"', 'plugin "rules.validate"']
+    plugins = ['plugin "rules.pool"']
     (out / "agreement.beancount").write_text(_agreement(budgets, pool_id))
     (out / "receipts.beancount").write_text(_receipts())
     (out / "forecasts.beancount").write_text(_forecasts(rng, budgets))
@@ -139,24 +145,39 @@ def generate(out: Path, transactions: int, seed: int = SEED, pool_id: str = "XC-
     (out / "main.beancount").write_text("\n".join(common + plugins + files + ['include "spend.beancount"']) + "\n")
     (out / "bare.beancount").write_text("\n".join(common + files + ['include "spend.beancount"']) + "\n")
     if extract:
-        (out / "empty" / "imports").mkdir(parents=True, exist_ok=True)
-        empty = [f.replace('include "', 'include "../') for f in files] + ['include "imports/*.beancount"']
-        (out / "empty" / "main.beancount").write_text("\n".join(common + plugins + empty) + "\n")
-        (out / "empty" / "imports" / "0000-imports.beancount").write_text("; imports land here\n")
         mapping = ["system,cost_centre,account_code,scheme,account,note"]
         mapping += [f"council,CC{5000 + i},,S{i:02d},," for i in range(1, SCHEMES + 1)]
-        (out / "empty" / "mapping.csv").write_text("\n".join(mapping) + "\n")
-    with open(out / "spend.beancount", "w") as spend, \
-            open(out / "extract.csv" if extract else os.devnull, "w", newline="") as gl_extract:
-        writer = csv.writer(gl_extract)
-        writer.writerow(["Posting Date", "Period", "Cost Centre", "Account Code", "Supplier", "Description",
-                         "Amount", "Transaction Ref"])
+        above = [f.replace('include "', 'include "../') for f in files]
+        ledgers = [("empty", []), ("full", ['include "../spend.beancount"']),
+                   ("month", ['include "../spend-to-2026-02.beancount"'])]
+        for name, spent in ledgers if spend else ledgers[:1]:
+            (out / name / "imports").mkdir(parents=True, exist_ok=True)
+            lines = common + plugins + above + spent + ['include "imports/*.beancount"']
+            (out / name / "main.beancount").write_text("\n".join(lines) + "\n")
+            (out / name / "imports" / "0000-imports.beancount").write_text("; imports land here\n")
+            (out / name / "mapping.csv").write_text("\n".join(mapping) + "\n")
+    header = ["Posting Date", "Period", "Cost Centre", "Account Code", "Supplier", "Description", "Amount",
+              "Transaction Ref"]
+    none = os.devnull
+    with open(out / "spend.beancount" if spend else none, "w") as spend_file, \
+            open(out / "spend-to-2026-02.beancount" if extract and spend else none, "w") as to_february, \
+            open(out / "extract.csv" if extract else none, "w", newline="") as gl_extract, \
+            open(out / "extract-2026-03.csv" if extract else none, "w", newline="") as march_extract:
+        writer, march = csv.writer(gl_extract), csv.writer(march_extract)
+        writer.writerow(header)
+        march.writerow(header)
         for day, scheme, payee, amount, ref in _payments(rng, budgets, transactions):
             sid = f"S{scheme:02d}"
-            spend.write(f'{day} * "{payee}" "{sid} payment"\n  system: "council"\n  ref: "{ref}"\n'
-                        f"  Expenses:Scheme:{sid}  {amount} GBP\n  Assets:Pool:Cash\n\n")
-            writer.writerow([f"{day:%d/%m/%Y}", f"2025/26 P{(day.month - 4) % 12 + 1:02d}", f"CC{5000 + scheme}",
-                             "5400", payee, f"{sid} payment", f"{amount:,.2f}", ref])
+            text = (f'{day} * "{payee}" "{sid} payment"\n  system: "council"\n  ref: "{ref}"\n'
+                    f"  Expenses:Scheme:{sid}  {amount} GBP\n  Assets:Pool:Cash\n\n")
+            spend_file.write(text)
+            row = [f"{day:%d/%m/%Y}", f"2025/26 P{(day.month - 4) % 12 + 1:02d}", f"CC{5000 + scheme}",
+                   "5400", payee, f"{sid} payment", f"{amount:,.2f}", ref]
+            writer.writerow(row)
+            if day.month == 3:
+                march.writerow(row)
+            else:
+                to_february.write(text)
 
 
 def _receipts() -> str:

@@ -4,6 +4,7 @@ beangulp's `extract` as all-or-nothing: every entry of the file, or `Refused` na
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +17,7 @@ from importers.rows import Refused, Rejection, Row, has_layout, header_row, layo
 from importers.values import parse_money
 from rules.agreement import Agreement
 from rules.entries import where as entry_location
-from rules.identity import Fingerprint, fingerprint, identity, normalise
+from rules.identity import REF, SYSTEM, Fingerprint, fingerprint, normalise
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,73 @@ class Line:
     amount: Decimal | None = None
     suspense: bool = False
     fingerprint: object = None  # what must agree for a repeat (a transaction's comes from its entry)
+    where: str | None = None  # "file:row" it came from (else its entry's `source:`)
 
 
-@dataclass(frozen=True)
+class PendingLine(Line):
+    """A Line whose entry is made only when first asked for (`make(*args)`): a row the ledger already
+    holds is told by its key, fingerprint and where, and its entry is never made. It is a Line in
+    every other way (`dataclasses.replace` of it gives a Line with the entry given)."""
+
+    @classmethod
+    def of(cls, number: int, make, args: tuple, key: tuple, amount=None, suspense: bool = False,
+           fingerprint=None, where: str | None = None) -> "PendingLine":
+        line = object.__new__(cls)
+        line.__dict__.update(number=number, key=key, amount=amount, suspense=suspense, fingerprint=fingerprint,
+                             where=where, _make=(make, args))
+        return line
+
+    def __getattr__(self, name: str):
+        if name != "entry" or "_make" not in self.__dict__:
+            raise AttributeError(name)
+        make, args = self.__dict__["_make"]
+        entry = make(*args)
+        object.__setattr__(self, "entry", entry)
+        return entry
+
+
 class Known:
-    """What the ledger already holds under a key: where, and (for a transaction) what must agree."""
+    """What the ledger already holds under a key: where (file:line), what must agree for a repeat
+    (for a transaction, its rules.identity fingerprint), and the import run's FileSummary that keeps
+    it (None for the ledger's own). Made from a ledger entry (`known_at`), where and fingerprint are
+    worked out from it only when asked: most keys of a ledger are never asked about."""
 
-    where: str  # file:line
-    fingerprint: Fingerprint | None = None
-    owner: object = None  # the import run's FileSummary that keeps it; None for the ledger's own
+    __slots__ = ("_where", "_fingerprint", "owner", "_entry")
+
+    def __init__(self, where: str, fingerprint=None, owner=None):
+        self._where, self._fingerprint, self.owner, self._entry = where, fingerprint, owner, None
+
+    @classmethod
+    def of_entry(cls, entry, fingerprinted: bool) -> "Known":
+        known = object.__new__(cls)
+        known._where, known._fingerprint, known.owner, known._entry = None, fingerprinted, None, entry
+        return known
+
+    @property
+    def where(self) -> str:
+        if self._where is None:
+            self._where = entry_location(self._entry.meta)
+        return self._where
+
+    @property
+    def fingerprint(self) -> Fingerprint | None:
+        if self._entry is not None and isinstance(self._fingerprint, bool):
+            self._fingerprint = fingerprint(self._entry) if self._fingerprint else None
+        return self._fingerprint
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Known) and (self.where, self.fingerprint, self.owner)
+                == (other.where, other.fingerprint, other.owner))
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Known(where={self.where!r}, fingerprint={self.fingerprint!r}, owner={self.owner!r})"
 
 
 def transaction_key(system: str, ref: str) -> tuple:
-    return ("txn", *normalise(system, ref))
+    system, ref = normalise(system, ref)
+    return ("txn", sys.intern(system), ref)  # one string per finance system, however many keys
 
 
 @dataclass
@@ -55,18 +110,44 @@ class FileTotals:
 
 
 def known_at(entry, fingerprinted: bool = False) -> Known:
-    where = entry_location(entry.meta)
-    return Known(where, fingerprint(entry) if fingerprinted else None)
+    return Known.of_entry(entry, fingerprinted)
 
 
 def transaction_keys(entries) -> dict[tuple, Known]:
     """The transactions already in a ledger by their identity (rules.identity: system and reference)."""
     keys = {}
+    intern, transaction, of_entry = sys.intern, data.Transaction, Known.of_entry
     for entry in entries:
-        key = identity(entry)
-        if key is not None:
-            keys.setdefault(transaction_key(*key), known_at(entry, fingerprinted=True))
+        if type(entry) is not transaction:  # rules.identity.identity, without its call for each entry
+            continue
+        meta = entry.meta
+        ref = meta.get(REF)
+        if ref is None:
+            continue
+        system = meta.get(SYSTEM, "")
+        if type(system) is str and type(ref) is str:
+            system, ref = system.strip().lower(), ref.strip().upper()
+        else:
+            system, ref = normalise(system, ref)
+        key = ("txn", intern(system), ref)
+        if key not in keys:
+            keys[key] = of_entry(entry, True)
     return keys
+
+
+def ledger_keys(importers, entries) -> dict[tuple, Known]:
+    """What the ledger holds that any of the importers' lines could repeat, by key: each importer's
+    `existing_keys`, the transactions' identities (`transaction_keys`) read once for all the importers
+    that take them."""
+    seen: dict[tuple, Known] = {}
+    identities = False
+    for importer in importers:
+        if getattr(importer, "keys_are_identities", False):
+            if identities:
+                continue
+            identities = True
+        seen.update(importer.existing_keys(entries))
+    return seen
 
 
 def has_columns(filepath: str, columns: dict[str, tuple[str, ...]]) -> bool:

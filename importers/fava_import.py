@@ -38,6 +38,7 @@ from beancount.core import data
 from beancount.parser import parser
 from fava.json_api import FavaJSONAPIError
 
+from importers.base import ledger_keys
 from importers.config import MAPPING, importers_for
 from importers.mapping import MappingError
 from importers.rows import unreadable
@@ -148,10 +149,7 @@ class Ledger:
         importers, problem, _ = self.importers(entries)
         if problem:
             return Refusal(f"{path.name}: {problem}")
-        seen = {}
-        for importer in importers:
-            seen.update(importer.existing_keys(entries))
-        summary = import_file(path, importers, seen)
+        summary = import_file(path, importers, ledger_keys(importers, entries))
         label = f"{path.name} [{summary.importer}]" if summary.importer else path.name
         if summary.refused:
             return Refusal(f"{label}: REFUSED, nothing written: {summary.refused}")

@@ -27,13 +27,14 @@ from typing import Iterator
 from beancount.core import data
 from beancount.core.amount import Amount
 
-from importers.base import (FileTotals, Known, Line, RowImporter, control_total_rows, total_row_amount, transaction_key,
-                            transaction_keys)
+from importers.base import (FileTotals, Known, Line, PendingLine, RowImporter, control_total_rows, total_row_amount,
+                            transaction_key, transaction_keys)
 from importers.mapping import SUSPENSE, Mapping
 from importers.personal import Pseudonyms, normalise_name
 from rules.entries import PERSONAL
 from importers.rows import Rejection, Row, data_rows
 from importers.values import hidden_character, parse_date, parse_money
+from rules.identity import Fingerprint
 
 CURRENCY = "GBP"
 
@@ -59,6 +60,8 @@ class LedgerExtract(RowImporter):
         super().__init__(cash_account)
         self.layout, self.mapping = layout, mapping
         self.kind, self.title, self.columns = layout.system, layout.title, layout.columns
+
+    keys_are_identities = True  # its existing_keys are the ledger's transaction_keys (base.ledger_keys)
 
     def existing_keys(self, entries) -> dict[tuple, Known]:
         return transaction_keys(entries)
@@ -113,16 +116,25 @@ class LedgerExtract(RowImporter):
                                  amount)
             payee = self.pseudonyms.of(v["supplier"]) if normalise_name(v["supplier"]) else None
             narration = personal
-        meta = data.new_metadata(str(path), row.number)
-        meta.update({"system": self.layout.system, "ref": v["reference"], "source": f"{row.file}:{row.number}",
+        source = f"{row.file}:{row.number}"
+        # The transaction is made only when it is needed (a row the ledger holds never needs it): its
+        # fingerprint, as rules.identity.fingerprint would read it from the transaction, is made here.
+        return PendingLine.of(row.number, self._transaction, (path, row.number, v, source, date, amount, account,
+                                                              payee, narration, personal is not None),
+                              transaction_key(self.layout.system, v["reference"]), amount, account is None,
+                              Fingerprint(date, amount, v["cost_centre"], v["account_code"]), source)
+
+    def _transaction(self, path: Path, number: int, v: dict, source: str, date, amount: Decimal,
+                     account: str | None, payee, narration, personal: bool) -> data.Transaction:
+        meta = data.new_metadata(str(path), number)
+        meta.update({"system": self.layout.system, "ref": v["reference"], "source": source,
                      "cost-centre": v["cost_centre"], "account-code": v["account_code"]})
-        if personal is not None:
+        if personal:
             meta[PERSONAL] = True
-        entry = data.Transaction(
+        return data.Transaction(
             meta, date, "*" if account else "!", payee, narration,
             data.EMPTY_SET, data.EMPTY_SET,
             [data.Posting(account or SUSPENSE, Amount(amount, CURRENCY), None, None, None, None),
              data.Posting(self.cash_account, Amount(-amount, CURRENCY), None, None, None, None)])
-        return Line(row.number, entry, transaction_key(self.layout.system, v["reference"]), amount, account is None)
 
 

@@ -50,6 +50,8 @@ class ReceiptsImporter(AgreementImporter):
     columns = COLUMNS
     title = "Contribution receipts (Date, Partner, Source, Amount, Reference)"
 
+    keys_are_identities = True  # its existing_keys are the ledger's transaction_keys (base.ledger_keys)
+
     def existing_keys(self, entries) -> dict[tuple, Known]:
         return transaction_keys(entries)
 

@@ -254,6 +254,8 @@ TITLE_ROWS = 10  # rows of title text an export may put above its header row
 
 def _sheet_data_rows(path, label, required, optional, sheet) -> Iterator[Row | Rejection]:
     columns: dict[str, int] | None = None
+    fields: tuple[tuple[str, int], ...] = ()
+    workbook = path.suffix.lower() == ".xlsx"  # only a workbook's cells can hold formulas
     above: list[tuple[int, list[str]]] = []  # rows with text before the header row is found
     for number, cells in _raw_rows(path, sheet):
         if isinstance(cells, str):
@@ -269,11 +271,13 @@ def _sheet_data_rows(path, label, required, optional, sheet) -> Iterator[Row | R
                 if not has_layout(headers, required):  # no header found: name what the first row lacks
                     number, headers = above[0]
                 columns = _columns(label, number, headers, required, optional)
+                fields = tuple(columns.items())
             else:
                 above.append((number, headers))
             continue
-        values = {field: (cells[i] if i < len(cells) else "") for field, i in columns.items()}
-        formulas = tuple(f for f, v in values.items() if isinstance(v, Formula))
+        width = len(cells)
+        values = {field: (cells[i] if i < width else "") for field, i in fields}
+        formulas = tuple(f for f, v in values.items() if type(v) is Formula) if workbook else ()
         yield Row(number, {f: str(v).strip() for f, v in values.items()}, formulas, label)
     if columns is None and above:
         _columns(label, above[0][0], above[0][1], required, optional)  # refuses, naming what is missing

@@ -10,20 +10,158 @@ cost centre is a conflict: nothing is written for it. A refused file adds nothin
 """
 from __future__ import annotations
 
+import datetime
+import itertools
+import os
 import sys
+import tempfile
+import weakref
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from beancount.parser import printer
-
 from importers.base import FileTotals, Known, Line
+from importers.ledger_text import entry_text
 from importers.personal import is_pseudonym
 from importers.rows import (Refused, Rejection, header_row, layout_sheets, missing_columns, shape_problem,
                             unreadable)
-from rules.identity import fingerprint
+from rules.identity import Fingerprint, fingerprint
 
 ZERO = Decimal("0.00")
+
+
+class Spool:
+    """The text of the entries a file keeps, on disk as it is taken (a temporary file of the
+    system's, gone when closed or when the process ends), so that an extract of any size is not held
+    in memory; an entry taken back (`withdraw`) is left out when the text is read."""
+
+    def __init__(self):
+        self._file = None
+        self._end = 0
+        self._withdrawn: set[int] = set()  # offsets of the entries taken back
+
+    def append(self, text: str) -> tuple[int, int]:
+        """Add an entry's text; (offset, size) to take it back by."""
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()
+        data = text.encode("utf-8")
+        at = self._end
+        self._file.write(data)
+        self._end += len(data)
+        return at, len(data)
+
+    def withdraw(self, at: int) -> None:
+        self._withdrawn.add(at)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file, self._end, self._withdrawn = None, 0, set()
+
+    def write_to(self, out, sizes: dict[int, int]) -> None:
+        """Write the text, less what was taken back (`sizes`: offset -> size of each entry taken back), to
+        the text file `out`, a piece at a time."""
+        if self._file is None:
+            return
+        self._file.flush()
+        self._file.seek(0)
+        cuts = sorted((at, sizes[at]) for at in self._withdrawn)
+        position = 0
+        for at, size in cuts + [(self._end, 0)]:
+            left = at - position
+            while left > 0:
+                chunk = self._file.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                out.write(chunk.decode("utf-8"))
+                left -= len(chunk)
+            if size:
+                self._file.seek(size, os.SEEK_CUR)
+            position = at + size
+        self._file.seek(0, os.SEEK_END)
+
+
+_SEP = "\x1f"  # between the fields of a kept row's record
+_OWNERS: "weakref.WeakValueDictionary[int, FileSummary]" = weakref.WeakValueDictionary()  # by record's id
+_NEXT_OWNER = itertools.count(1)
+
+
+def held_record(owner: "FileSummary", at: int, size: int, where: str, number: int, amount, flags: str,
+                fingerprint_) -> str:
+    """What the run keeps of a row it writes (a run can keep a million), as one string: the file that
+    keeps it, where its text is in that file's spool, its row number and amount, what it counts as
+    (suspense, flagged, prior-period adjustment, pseudonymised), what must agree for a repeat of it (its
+    fingerprint) and where it came from ("file:row"). `Held` reads it."""
+    shown = "" if amount is None else str(amount)
+    # the row number is left out when `where` ends with it ("file:123"), as it nearly always does
+    head = [str(owner._id), str(at), str(size), "" if where.endswith(f":{number}") else str(number), shown, flags]
+    printed = _packed_print(fingerprint_)
+    if printed is None:  # another kind (a metric's figure...), or one that will not pack: kept as it is
+        owner._held_prints[at] = fingerprint_
+        printed = ["O"]
+    elif printed[2] == shown:
+        printed[2] = ""  # the fingerprint's amount is the row's (as for every ledger extract line)
+    return _SEP.join(head + printed + [where])
+
+
+class Held:
+    """A kept row's record (`held_record`) read back: it answers as `Known` does (`where`,
+    `fingerprint`, `owner`)."""
+
+    __slots__ = ("owner", "_fields")
+
+    def __init__(self, record: str):
+        fields = record.split(_SEP, 7)  # owner, at, size, number, amount, flags, kind, rest
+        if fields[6] == "F":
+            fields[7:] = fields[7].split(_SEP, 4)
+        self.owner, self._fields = _OWNERS[int(fields[0])], fields
+
+    @property
+    def at(self) -> int:
+        return int(self._fields[1])
+
+    @property
+    def size(self) -> int:
+        return int(self._fields[2])
+
+    @property
+    def number(self) -> int:
+        return int(self._fields[3] or self._fields[-1].rpartition(":")[2])
+
+    @property
+    def amount(self) -> Decimal | None:
+        return Decimal(self._fields[4]) if self._fields[4] else None
+
+    @property
+    def flags(self) -> str:
+        return self._fields[5]
+
+    @property
+    def where(self) -> str:
+        return self._fields[-1]
+
+    @property
+    def fingerprint(self):
+        fields = self._fields
+        if fields[6] == "F":
+            return Fingerprint(datetime.date.fromisoformat(fields[7]), Decimal(fields[8] or fields[4]), fields[9],
+                               fields[10])
+        return self.owner._held_prints.get(int(fields[1]))
+
+
+def _packed_print(fingerprint_) -> list[str] | None:
+    """A transaction's fingerprint as four strings, or None when it is not one or would not pack."""
+    if not (isinstance(fingerprint_, Fingerprint) and type(fingerprint_.date) is datetime.date
+            and type(fingerprint_.amount) is Decimal and type(fingerprint_.cost_centre) is str
+            and type(fingerprint_.account_code) is str):
+        return None
+    fields = ["F", fingerprint_.date.isoformat(), str(fingerprint_.amount), fingerprint_.cost_centre,
+              fingerprint_.account_code]
+    return None if any(_SEP in f for f in fields) else fields
+
+
+# What a kept row counts as, in Held.flags.
+SUSPENSE_FLAG, FLAGGED, ADJUSTED, PSEUDONYM = "s", "f", "a", "p"
 
 
 @dataclass
@@ -44,52 +182,95 @@ class FileSummary:
     conflict_total: Decimal = ZERO
     rejected_total: Decimal = ZERO
     totals: FileTotals = field(default_factory=FileTotals)
-    kept: dict[tuple, tuple[Line, str]] = field(default_factory=dict)  # key -> (line, "file:row"), to write
+    # The rows kept to write: their text in the spool, and running counts (a row taken back comes off).
+    written: int = 0
+    written_total: Decimal = ZERO
+    suspense: int = 0
+    suspense_total: Decimal = ZERO
+    pseudonymised: int = 0  # payments to people written under a pseudonym (importers.personal)
+    _spool: Spool = field(default_factory=Spool, repr=False)
+    _flag_notes: dict[int, str] = field(default_factory=dict, repr=False)  # offset -> "where: flagged: ..."
+    _adjust_notes: dict[int, str] = field(default_factory=dict, repr=False)  # offset -> the adjustment's line
+    _held_prints: dict[int, object] = field(default_factory=dict, repr=False)  # offset -> fingerprint not packed
+    _withdrawn_sizes: dict[int, int] = field(default_factory=dict, repr=False)
+    _id: int = field(default=0, repr=False)
 
-    @property
-    def written(self) -> int:
-        return len(self.kept)
+    def __post_init__(self):
+        self._id = next(_NEXT_OWNER)
+        _OWNERS[self._id] = self
 
-    @property
-    def written_total(self) -> Decimal:
-        return sum((line.amount or ZERO for line, _ in self.kept.values()), ZERO)
-
-    @property
-    def suspense(self) -> int:
-        return sum(1 for line, _ in self.kept.values() if line.suspense)
-
-    @property
-    def suspense_total(self) -> Decimal:
-        return sum((line.amount or ZERO for line, _ in self.kept.values() if line.suspense), ZERO)
+    def keep(self, line: Line, where: str, fingerprint_) -> str:
+        """Take a line to write: its text goes to the spool; what the run needs of it is returned."""
+        entry = line.entry
+        at, size = self._spool.append(entry_text(entry) + "\n")
+        flags = ""
+        amount = line.amount or ZERO
+        self.written += 1
+        self.written_total += amount
+        if line.suspense:
+            flags += SUSPENSE_FLAG
+            self.suspense += 1
+            self.suspense_total += amount
+        meta = entry.meta
+        if meta.get("review"):
+            flags += FLAGGED
+            self._flag_notes[at] = f"{where}: flagged: {meta['review']}"
+        if "adjusts" in meta and "original-date" in meta:
+            flags += ADJUSTED
+            self._adjust_notes[at] = _adjusted_note(where, entry)
+        if is_pseudonym(getattr(entry, "payee", None)):
+            flags += PSEUDONYM
+            self.pseudonymised += 1
+        return held_record(self, at, size, where, line.number, line.amount, flags, fingerprint_)
 
     @property
     def flagged(self) -> list[str]:
-        return [f"{where}: flagged: {line.entry.meta['review']}" for line, where in self.kept.values()
-                if line.entry.meta.get("review")]
+        return list(self._flag_notes.values())
 
     @property
     def adjusted(self) -> list[str]:
         """A line per row dated in a locked month and posted in the first open month instead."""
-        return [f"{where}: dated {line.entry.meta['original-date']}, in locked month {line.entry.meta['adjusts']}: "
-                f"posted on {line.entry.date} as a prior-period adjustment (adjusts: \"{line.entry.meta['adjusts']}\")"
-                for line, where in self.kept.values()
-                if "adjusts" in line.entry.meta and "original-date" in line.entry.meta]
-
-    @property
-    def pseudonymised(self) -> int:
-        """Payments to people to write under a pseudonym (importers.personal)."""
-        return sum(1 for line, _ in self.kept.values() if is_pseudonym(getattr(line.entry, "payee", None)))
+        return list(self._adjust_notes.values())
 
     @property
     def text(self) -> str:
         """The new entries, as ledger text."""
-        return "".join(printer.format_entry(line.entry) + "\n" for line, _ in self.kept.values())
+        import io
 
-    def withdraw(self, key: tuple, reason: str) -> None:
+        out = io.StringIO()
+        self.write_text(out)
+        return out.getvalue()
+
+    def write_text(self, out) -> None:
+        """Write the new entries, as ledger text, to the text file `out`."""
+        self._spool.write_to(out, self._withdrawn_sizes)
+
+    def withdraw(self, held: Held, reason: str) -> None:
         """Take back a kept line that a later row contradicts: it becomes a conflict too."""
-        line, where = self.kept.pop(key)
-        self.conflicts.append(Rejection(where.rpartition(":")[0], line.number, reason, line.amount))
-        self.conflict_total += line.amount or ZERO
+        at, size, amount, flags, where = held.at, held.size, held.amount or ZERO, held.flags, held.where
+        self._spool.withdraw(at)
+        self._withdrawn_sizes[at] = size
+        self._flag_notes.pop(at, None)
+        self._adjust_notes.pop(at, None)
+        self.written -= 1
+        self.written_total -= amount
+        if SUSPENSE_FLAG in flags:
+            self.suspense -= 1
+            self.suspense_total -= amount
+        if PSEUDONYM in flags:
+            self.pseudonymised -= 1
+        self.conflicts.append(Rejection(where.rpartition(":")[0], held.number, reason, held.amount))
+        self.conflict_total += amount
+
+    def discard(self) -> None:
+        """Keep nothing (a refused file adds nothing)."""
+        self._spool.close()
+        self._flag_notes.clear()
+        self._adjust_notes.clear()
+        self._held_prints.clear()
+        self._withdrawn_sizes.clear()
+        self.written, self.written_total, self.suspense, self.suspense_total, self.pseudonymised = (
+            0, ZERO, 0, ZERO, 0)
 
     @property
     def set_aside(self) -> int:
@@ -122,11 +303,18 @@ class FileSummary:
                 f"rejected {self.rejected_total:,.2f}: {verdict}")
 
 
+def _adjusted_note(where: str, entry) -> str:
+    return (f"{where}: dated {entry.meta['original-date']}, in locked month {entry.meta['adjusts']}: "
+            f"posted on {entry.date} as a prior-period adjustment (adjusts: \"{entry.meta['adjusts']}\")")
+
+
 def import_file(path: Path, importers: list, seen: dict[tuple, Known], progress=None) -> FileSummary:
     """Read one file with the first importer that identifies it. `seen` holds what the ledger already
-    has, by key, and what earlier files of this run kept; this file's keys join it only if the file
-    is accepted. A row that contradicts an earlier row of the run takes that row back too: which of
-    two figures counts is for an officer to say, not the order of the rows."""
+    has, by key, and what earlier files of this run kept; this file's keys join it as its rows are
+    taken, and are taken out again if the file is refused. A row that contradicts an earlier row of
+    the run takes that row back too: which of two figures counts is for an officer to say, not the
+    order of the rows. The text of the rows kept goes to the file's spool as each is taken; of each,
+    the run keeps only what `Held` holds."""
     summary = FileSummary(path.name)
     summary.refused = unreadable(path)
     if summary.refused:
@@ -143,7 +331,7 @@ def import_file(path: Path, importers: list, seen: dict[tuple, Known], progress=
             summary.refused = str(exc)
             return summary
         summary.notes += [f"sheet {name!r} has no {importer.title} header row: not read" for name in others]
-    added: dict[tuple, Known] = {}
+    added: list[tuple] = []  # the keys this file adds to `seen`, taken out again if it is refused
     try:
         for item in importer.read(str(path), summary.totals):
             summary.read += 1
@@ -163,9 +351,10 @@ def import_file(path: Path, importers: list, seen: dict[tuple, Known], progress=
         summary.refused = (f"its total row says {control:,.2f} but its lines add up to "
                            f"{summary.totals.lines_total:,.2f}: the extract may be incomplete")
     if summary.refused:
-        summary.kept.clear()  # a refused file adds nothing
+        summary.discard()  # a refused file adds nothing
+        for key in added:
+            del seen[key]
         return summary
-    seen.update(added)
     return summary
 
 
@@ -211,7 +400,7 @@ class Disputed:
         return "two different figures, both set aside"
 
 
-def _take(line: Line, summary: FileSummary, seen: dict, added: dict, screen=None) -> None:
+def _take(line: Line, summary: FileSummary, seen: dict, added: list, screen=None) -> None:
     """What becomes of one line: skipped (zero), already in the ledger, a repeat, a conflict, or (past
     the screen) rejected or kept to write. A line already in the ledger is not screened again: a
     closed year's extract re-imported is "already in ledger", not rejected."""
@@ -219,48 +408,55 @@ def _take(line: Line, summary: FileSummary, seen: dict, added: dict, screen=None
     if line.amount is not None and line.amount == 0:
         summary.zero += 1
         return
-    mine = _known(line, summary)
-    earlier = added.get(line.key) or seen.get(line.key)
+    key = line.key
+    earlier = seen.get(key)
+    if type(earlier) is str:  # a row this run keeps (held_record)
+        earlier = Held(earlier)
+    where, mine_print = _known(line)
     if earlier is not None and earlier.owner is None and hasattr(screen, "as_in_ledger"):
-        mine = Known(mine.where, screen.as_in_ledger(line.key, mine.fingerprint), mine.owner)
+        mine_print = screen.as_in_ledger(key, mine_print)
     if earlier is None:
         screened = screen(line) if screen is not None else line
         if isinstance(screened, Rejection):
             summary.rejected.append(screened)
             summary.rejected_total += amount
         else:
-            added[line.key] = mine
-            summary.kept[line.key] = (screened, mine.where)
-    elif earlier.fingerprint is not None and not earlier.fingerprint.agrees(mine.fingerprint):
+            seen[key] = summary.keep(screened, where, mine_print)
+            added.append(key)
+        return
+    earlier_print = earlier.fingerprint
+    if earlier_print is not None and not earlier_print.agrees(mine_print):
         in_ledger = earlier.owner is None
         holder = "the ledger holds" if in_ledger else "an earlier row says"
-        hint = getattr(earlier.fingerprint, "hint", "")
-        reason = (f"conflict: {_name(line.key)}: {holder} {earlier.fingerprint.describe()} ({earlier.where}); "
-                  f"the extract says {mine.fingerprint.describe()}: not written" + (f" ({hint})" if hint else ""))
-        summary.conflicts.append(Rejection(mine.where.rpartition(":")[0], line.number, reason, amount))
+        hint = getattr(earlier_print, "hint", "")
+        reason = (f"conflict: {_name(key)}: {holder} {earlier_print.describe()} ({earlier.where}); "
+                  f"the extract says {mine_print.describe()}: not written" + (f" ({hint})" if hint else ""))
+        summary.conflicts.append(Rejection(where.rpartition(":")[0], line.number, reason, amount))
         summary.conflict_total += amount
-        if earlier.owner is not None and line.key in earlier.owner.kept:
-            earlier.owner.withdraw(line.key, f"conflict: {_name(line.key)}: {mine.where} says "
-                                             f"{mine.fingerprint.describe()}: neither is written")
+        if isinstance(earlier, Held):
+            earlier.owner.withdraw(earlier, f"conflict: {_name(key)}: {where} says "
+                                            f"{mine_print.describe()}: neither is written")
         if not in_ledger:
-            (added if line.key in added else seen)[line.key] = Known(earlier.where, Disputed(), earlier.owner)
+            seen[key] = Known(earlier.where, Disputed(), earlier.owner)
     elif earlier.owner is None:
         summary.already += 1
         summary.already_total += amount
     else:
-        summary.repeated.append(f"{_row_of(mine.where, earlier.where)} repeats "
-                                f"{_row_of(earlier.where, mine.where)} ({_name(line.key)})")
+        summary.repeated.append(f"{_row_of(where, earlier.where)} repeats "
+                                f"{_row_of(earlier.where, where)} ({_name(key)})")
         summary.repeated_total += amount
 
 
-def _known(line: Line, owner: FileSummary) -> Known:
-    """Where a line came from ("file:row", or "file:sheet:row"), what must agree for a repeat of it
-    (a transaction's fingerprint, or the line's own), and the file that keeps it."""
-    where = str(line.entry.meta.get("source", f"row {line.number}"))
+def _known(line: Line) -> tuple[str, object]:
+    """Where a line came from ("file:row", or "file:sheet:row") and what must agree for a repeat of it
+    (a transaction's fingerprint, or the line's own)."""
+    if line.where is not None and line.fingerprint is not None:  # the entry need not be made
+        return line.where, line.fingerprint
     entry = line.entry
+    where = line.where if line.where is not None else str(entry.meta.get("source", f"row {line.number}"))
     if line.fingerprint is not None:
-        return Known(where, line.fingerprint, owner)
-    return Known(where, fingerprint(entry) if hasattr(entry, "postings") else None, owner)
+        return where, line.fingerprint
+    return where, fingerprint(entry) if hasattr(entry, "postings") else None
 
 
 def _row_of(where: str, other: str) -> str:
@@ -274,14 +470,39 @@ def _name(key: tuple) -> str:
     return " ".join(str(part) for part in (key[1:] if key[0] == "txn" else key))
 
 
-def import_text(summaries: list[FileSummary], today) -> str:
-    """The accepted files' new entries as one ledger file's text; "" when there are none."""
-    accepted = [s for s in summaries if s.text]
-    if not accepted:
-        return ""
-    header = [f"; Imported {today.isoformat()} by s75 import."]
-    header += [f";   {s.file}: {s.written} entries ({s.importer})" for s in accepted]
-    return "\n".join(header) + "\n\n" + "".join(f"; ---- {s.file} ----\n\n{s.text}" for s in accepted)
+class ImportText:
+    """The accepted files' new entries as one ledger file's text, written a file at a time from their
+    spools (`write_to`) rather than held; false when there are none."""
+
+    def __init__(self, summaries: list[FileSummary], today):
+        self.accepted = [s for s in summaries if s.written]
+        self.today = today
+
+    def __bool__(self) -> bool:
+        return bool(self.accepted)
+
+    def write_to(self, out) -> None:
+        header = [f"; Imported {self.today.isoformat()} by s75 import."]
+        header += [f";   {s.file}: {s.written} entries ({s.importer})" for s in self.accepted]
+        out.write("\n".join(header) + "\n\n")
+        for summary in self.accepted:
+            out.write(f"; ---- {summary.file} ----\n\n")
+            summary.write_text(out)
+
+    def __str__(self) -> str:
+        import io
+
+        if not self:
+            return ""
+        out = io.StringIO()
+        self.write_to(out)
+        return out.getvalue()
+
+
+def import_text(summaries: list[FileSummary], today) -> ImportText:
+    """The accepted files' new entries as one ledger file's text (see ImportText); false when there
+    are none."""
+    return ImportText(summaries, today)
 
 
 def print_summary(summaries: list[FileSummary], file=None) -> None:

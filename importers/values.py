@@ -3,6 +3,7 @@ is taken only when it can mean one thing (docs/importing.md lists what is accept
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -18,10 +19,21 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "...")
 
 
+# The usual shape of an extract's amount ("-12,345.67", "12345.67"), read without the general rules
+# below, to the same value.
+_PLAIN_MONEY = re.compile(r"(-?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\.([0-9]{2})").fullmatch
+
+
 def parse_money(text: str) -> Decimal:
     """"1,234.56", "5 000.00", "(1,234.56)" and "1,234.56-" (negative), "£12" -> Decimal to the penny.
     ValueError for anything else: more than two decimal places, a sign given twice ("--5", "(-5)"),
     digits split oddly ("12 34.56"), more than eighteen digits before the point."""
+    plain = _PLAIN_MONEY(text)
+    if plain is not None:
+        whole = plain.group(2).replace(",", "")
+        if len(whole.lstrip("0")) <= MAX_WHOLE_DIGITS:
+            value = Decimal(whole + "." + plain.group(3))
+            return -value if plain.group(1) else value
     cleaned = _THOUSANDS_SPACE.sub("", text.strip().replace("\u00a3", "£"))
     if re.search(r"[0-9] +[0-9]", cleaned):
         raise ValueError(f"amount {_shown(text)} has digits split by a space")
@@ -46,7 +58,13 @@ def parse_money(text: str) -> Decimal:
 
 def parse_date(text: str, formats: tuple[str, ...]) -> datetime.date:
     """The date in the first of `formats` that reads it; ValueError naming each format once. Digits
-    other than 0-9 and years outside 1990-2100 are not taken."""
+    other than 0-9 and years outside 1990-2100 are not taken. (An extract has a few hundred dates
+    over many rows: each is read once.)"""
+    return _parse_date(text, tuple(formats))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_date(text: str, formats: tuple[str, ...]) -> datetime.date:
     text = text.strip()
     names = " or ".join(dict.fromkeys(f.replace("%", "") for f in formats))
     if not text.isascii():
@@ -67,6 +85,8 @@ def hidden_character(text: str) -> str | None:
     non-breaking space inside it) as "U+200B", else None: two references that look the same must be
     the same text."""
     inner = text.strip()
+    if inner.isascii() and inner.isprintable():  # no control character, and no space but " "
+        return None
     for char in inner:
         if unicodedata.category(char) in ("Cc", "Cf", "Co", "Cn", "Zl", "Zp") or (
                 unicodedata.category(char) == "Zs" and char != " "):

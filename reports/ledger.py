@@ -5,14 +5,17 @@ those of the rules, it refuses, each as an error:
 - a path that is not a ledger file (missing, a folder, a pipe, unreadable, not text): one error,
   nothing loaded;
 - a ledger with no `s75-pool` directive: not a pool ledger;
-- a pool ledger that does not load the agreement's rules (`pool_errors`): without them its figures
-  are not checked, tranches not applied, closed years not settled. The Fava page checks the ledger
-  Fava loaded with `pool_errors` too.
+- a pool ledger that does not load the agreement's rules (`pool_errors`: `plugin "rules.pool"`, or
+  the three rules' own lines in order): without them its figures are not checked, tranches not
+  applied, closed years not settled. The Fava page checks the ledger Fava loaded with `pool_errors`
+  too.
+The load runs with Python's cyclic garbage collector paused (`collector_paused`).
 """
 from __future__ import annotations
 
 import contextlib
 import datetime
+import gc
 import glob
 import os
 import re
@@ -30,6 +33,8 @@ from rules.entries import where
 # money (and the virements it makes), settlement settles closed years on budgets after those
 # virements, validate checks everything, including what the other two wrote.
 RULES = ("rules.tranches", "rules.settlement", "rules.validate")
+# One plugin module that runs the three in that order (rules.pool): a ledger loading it loads them all.
+POOL_RULES = "rules.pool"
 # A rule other than validate is needed once the ledger has a directive it acts on; without any it
 # changes nothing. Validate is always needed.
 NEEDED_FOR = {"rules.tranches": "s75-tranche", "rules.settlement": "s75-close"}
@@ -51,22 +56,47 @@ LedgerError = namedtuple("LedgerError", "source message entry")
 
 
 @dataclass(frozen=True)
+class Stages:
+    """A load as it stood before the plugins ran: the parsed and booked entries (in Beancount's order),
+    the options, and the errors so far. `finish` runs the rest of Beancount's load on entries made
+    from them (importers.landing: the ledger with a new file, without parsing and booking it again)."""
+
+    booked: list
+    options: dict
+    errors: list
+
+    def finish(self, entries: list, errors: list, options: dict):
+        """(entries, errors, options) of the load of `entries`, parsed and booked with `errors`: the
+        plugins and Beancount's validation, as loader._load runs them."""
+        return _transform_and_validate(entries, errors, options)
+
+
+@dataclass(frozen=True)
 class Loaded:
     path: Path
     entries: list
     errors: list
     options: dict
+    stages: Stages | None = None  # with load_ledger(keep_stages=True)
 
 
-def load_ledger(path: str | os.PathLike) -> Loaded:
-    """Load and check the ledger; errors are returned, never raised."""
+def load_ledger(path: str | os.PathLike, keep_stages: bool = False) -> Loaded:
+    """Load and check the ledger; errors are returned, never raised. With `keep_stages` the load
+    bypasses Beancount's load cache and keeps what it had before the plugins ran (`Loaded.stages`)."""
     given = str(path)
     path = Path(path).resolve()
     problem = file_problem(given)
     if problem is not None:
         return Loaded(path, [], [problem], {})
+    stages = None
     try:
-        entries, errors, options = loader.load_file(str(path))
+        with collector_paused():
+            if keep_stages:
+                entries, errors, options, stages = _load_in_stages(path)
+            else:
+                entries, errors, options = loader.load_file(str(path))
+                if _cache_missed_files(path, options):
+                    entries, errors, options = _reload_without_cache(path)
     except OSError as exc:  # an included file that cannot be read, or the file went away under us
         reason = exc.strerror or str(exc)
         if exc.filename and Path(exc.filename).resolve() != path:
@@ -75,10 +105,60 @@ def load_ledger(path: str | os.PathLike) -> Loaded:
         else:
             message = f"cannot be read: {reason}"
         return Loaded(path, [], [_file_error(given.rstrip("/\\") or given, message)], {})
-    if _cache_missed_files(path, options):
-        entries, errors, options = _reload_without_cache(path)
     errors = list(errors) + pool_errors(path, entries, options)
-    return Loaded(path, entries, errors, options)
+    return Loaded(path, entries, errors, options, stages)
+
+
+def _load_in_stages(path: Path):
+    """loader._load of the one file, keeping the parsed and booked entries (its stages, in the same
+    order: parse, sort, book, then the plugins and validation)."""
+    from beancount.parser import booking
+
+    entries, errors, options = loader._parse_recursive([(str(path), True)], None, None)
+    entries.sort(key=data.entry_sortkey)
+    entries, booking_errors = booking.book(entries, options)
+    errors.extend(booking_errors)
+    stages = Stages(list(entries), dict(options), list(errors))
+    entries, errors, options = _transform_and_validate(entries, errors, options)
+    return entries, errors, options, stages
+
+
+def _transform_and_validate(entries: list, errors: list, options: dict):
+    """The rest of loader._load after booking: the plugins (with the ledger's python path), Beancount's
+    validation, and the input hash of the files read."""
+    import sys
+
+    from beancount.ops import validation
+
+    saved = list(sys.path)
+    try:
+        if "pythonpath" in options:
+            sys.path[0:0] = options["pythonpath"]
+        entries, errors = loader.run_transformations(entries, errors, options, None)
+    finally:
+        sys.path[:] = saved
+    errors.extend(validation.validate(entries, options, None, None))
+    options["input_hash"] = loader.compute_input_hash(options["include"])
+    return entries, errors, options
+
+
+@contextlib.contextmanager
+def collector_paused(freeze: bool = True):
+    """Python's cyclic garbage collector off while a ledger loads, and (`freeze`) what is alive when the
+    load ends frozen (gc.freeze) out of every later collection. A load makes millions of objects
+    (entries, postings, metadata), all alive until the command ends and none of them part of a garbage
+    cycle, so each collection the load would trigger walks an ever larger heap for nothing; after the
+    load, collections look at new objects only. Memory freed by reference counting (nearly all of it)
+    is freed as before. The `s75` command keeps the collector off for the whole command (s75.cli)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 INCLUDE_LINE = re.compile(r'^\s*include\s+"([^"]+)"', re.MULTILINE)
@@ -148,14 +228,16 @@ def _file_error(shown: str, message: str) -> LedgerError:
 
 def pool_errors(path: str | os.PathLike, entries, options) -> list[LedgerError]:
     """A pool ledger's errors that no plugin can report because they are about the plugins, or about
-    the pool's absence: the rules it does not load, or loads twice or in the wrong order (each at the
-    main file's line 1 or at the plugin line); no `s75-pool` directive."""
+    the pool's absence: the rules it does not load (neither rules.pool nor the rule's own line), or
+    loads twice or in the wrong order (each at the main file's line 1 or at the plugin line); no
+    `s75-pool` directive."""
     main_file = Path(path)
     custom = data.Custom
     customs = [e for e in entries if type(e) is custom and e.type.startswith("s75-")]
     loaded = [name for name, _ in options.get("plugin", [])]
+    validated = "rules.validate" in loaded or POOL_RULES in loaded
     errors = []
-    if not any(e.type == "s75-pool" for e in customs) and (not customs or "rules.validate" not in loaded):
+    if not any(e.type == "s75-pool" for e in customs) and (not customs or not validated):
         errors.append(_at(main_file, 1, "not a pool ledger: it has no s75-pool directive; declare the pool, e.g. "
                                         f"{POOL_EXAMPLE} (docs/ledger.md)"))
         if not customs:
@@ -163,6 +245,8 @@ def pool_errors(path: str | os.PathLike, entries, options) -> list[LedgerError]:
     first_of = {}
     for entry in customs:
         first_of.setdefault(entry.type, entry)
+    if POOL_RULES in loaded:
+        return errors + _pool_rules_errors(main_file, loaded)
     for name in RULES:
         if name in loaded:
             continue
@@ -178,10 +262,34 @@ def pool_errors(path: str | os.PathLike, entries, options) -> list[LedgerError]:
         if elsewhere:
             message += (f' (the plugin line at {elsewhere} is not loaded: Beancount reads plugin lines from the '
                         "main file only)")
+        if not any(rule in loaded for rule in RULES):
+            message += f' (or, for all three rules, the one line plugin "{POOL_RULES}")'
         errors.append(_at(main_file, 1, message))
     listed = [name for name in loaded if name in RULES]
     if listed != sorted(set(listed), key=RULES.index):  # read the main file for line numbers only then
         errors.extend(_order_errors(main_file, listed, _plugin_lines(main_file)))
+    return errors
+
+
+def _pool_rules_errors(main_file: Path, loaded: list[str]) -> list[LedgerError]:
+    """A ledger loading rules.pool: it listed twice, or beside a rule it already runs (which would run
+    twice and write its entries twice), at the line of the one to delete."""
+    listed = [name for name in loaded if name in RULES or name == POOL_RULES]
+    if listed.count(POOL_RULES) == 1 and len(listed) == 1:
+        return []
+    lines = _plugin_lines(main_file)
+    pool_line = _nth(lines.get(POOL_RULES, []), 0)
+    errors, count = [], {}
+    for name in listed:
+        line = _nth(lines.get(name, []), count.get(name, 0))
+        count[name] = count.get(name, 0) + 1
+        if name == POOL_RULES and count[name] > 1:
+            errors.append(_at(main_file, line, f'plugin "{name}" is listed twice (first at line {pool_line}): it '
+                                               "would run twice and write its entries twice; delete this line"))
+        elif name != POOL_RULES:
+            errors.append(_at(main_file, line, f'plugin "{name}" is listed with plugin "{POOL_RULES}" (line '
+                                               f"{pool_line}), which runs it already: it would run twice (a rule "
+                                               "run twice writes its entries twice); delete this line"))
     return errors
 
 

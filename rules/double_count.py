@@ -30,31 +30,43 @@ ledger/imports/2025-10-03.beancount:14: counted twice".
 """
 from __future__ import annotations
 
+from beancount.core import data
+
 from rules.directives import S75Error, error
 from rules.entries import TAG, is_generated, where
-from rules.identity import identity
+from rules.identity import REF, SYSTEM, normalise
 
 
 def double_counts(entries) -> list[S75Error]:
-    """The errors above, in one pass over the entries."""
+    """The errors above, in one pass over the entries (a list per identity only for those seen twice)."""
     errors = []
-    seen: dict[tuple[str, str], list] = {}
-    for entry in entries:
-        tags = getattr(entry, "tags", None)
+    first: dict[tuple[str, str], tuple[int, object]] = {}  # identity -> (its place, the entry with it first)
+    again: dict[tuple[str, str], list] = {}
+    transaction = data.Transaction
+    for place, entry in enumerate(entries):
+        tags = entry.tags if type(entry) is transaction else getattr(entry, "tags", None)
         if tags and TAG in tags and not is_generated(entry):
             errors.append(error(entry, f"this entry is tagged #{TAG} but is written in the ledger: the rules make "
                                        "it at load, so this copy counts it twice; delete it"))
-        key = identity(entry)
-        if key is None:
+        if type(entry) is not transaction:  # as rules.identity.identity: only transactions have one
             continue
+        meta = entry.meta
+        ref = meta.get(REF)
+        if ref is None:
+            continue
+        system = meta.get(SYSTEM, "")
+        if type(system) is str and type(ref) is str:  # rules.identity.normalise, without its call
+            key = (system.strip().lower(), ref.strip().upper())
+        else:
+            key = normalise(system, ref)
         if not key[0]:
             errors.append(error(entry, f'ref "{key[1]}" has no system: add `system:` before it, the finance '
                                        "system it came from (e.g. council, icb, receipts)"))
             continue
-        seen.setdefault(key, []).append(entry)
-    for (system, ref), same in seen.items():
-        if len(same) < 2:
-            continue
+        earlier = first.setdefault(key, (place, entry))
+        if earlier[0] != place:
+            again.setdefault(key, [earlier[1]]).append(entry)
+    for (system, ref), same in sorted(again.items(), key=lambda item: first[item[0]][0]):  # in order of the first
         times = "twice" if len(same) == 2 else f"{len(same)} times"
         for entry in same:
             others = ", ".join(where(other.meta) for other in same if other is not entry)

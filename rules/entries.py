@@ -63,10 +63,14 @@ def custom(date: datetime.date, meta: dict, type_: str, *values) -> data.Custom:
     return data.Custom(meta, date, type_, typed)
 
 
-def openings(entries, wanted: dict[str, tuple[datetime.date, dict]], rule: str) -> list[data.Open]:
+def opened_accounts(entries) -> set[str]:
+    """The accounts the entries open."""
+    return {e.account for e in entries if isinstance(e, data.Open)}
+
+
+def openings(opened: set[str], wanted: dict[str, tuple[datetime.date, dict]], rule: str) -> list[data.Open]:
     """Open entries for the accounts in `wanted` (account -> (date, cause's metadata)) that the
-    ledger does not open already."""
-    opened = {e.account for e in entries if isinstance(e, data.Open)}
+    ledger does not open already (`opened`: `opened_accounts` of its entries)."""
     return [data.Open(generated_meta(rule, cause), date, account, [CURRENCY], None)
             for account, (date, cause) in sorted(wanted.items()) if account not in opened]
 

@@ -51,16 +51,17 @@ class Fingerprint:
     def agrees(self, other: "Fingerprint") -> bool:
         """Same date and amount, and the same cost centre and account code where both name one (a line
         entered by hand may not carry them; case does not count)."""
-        def same(a: str, b: str) -> bool:
-            return not a or not b or a.strip().upper() == b.strip().upper()
-
         return (self.date == other.date and self.amount == other.amount
-                and same(self.cost_centre, other.cost_centre) and same(self.account_code, other.account_code))
+                and _same(self.cost_centre, other.cost_centre) and _same(self.account_code, other.account_code))
 
     def describe(self) -> str:
         where = f", cost centre {self.cost_centre}" if self.cost_centre else ""
         code = f", account code {self.account_code}" if self.account_code else ""
         return f"{self.date} {self.amount:,.2f}{where}{code}"
+
+
+def _same(a: str, b: str) -> bool:
+    return not a or not b or a == b or a.strip().upper() == b.strip().upper()
 
 
 def fingerprint(entry: data.Transaction) -> Fingerprint:

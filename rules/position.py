@@ -414,6 +414,12 @@ def _totals(rows, fields) -> Totals:
 
 def suspense_balance(entries, year: FinancialYear | None = None) -> Decimal:
     """What Expenses:Suspense (and its sub-accounts) holds, in `year` or over all time."""
-    return sum((p.units.number for e in entries if isinstance(e, data.Transaction)
-                and (year is None or year.contains(e.date)) for p in e.postings
-                if p.account == SUSPENSE or p.account.startswith(SUSPENSE + ":")), ZERO)
+    total, transaction, below = ZERO, data.Transaction, SUSPENSE + ":"
+    for entry in entries:
+        if type(entry) is not transaction or (year is not None and not year.contains(entry.date)):
+            continue
+        for posting in entry.postings:
+            account = posting.account
+            if account == SUSPENSE or account.startswith(below):
+                total += posting.units.number
+    return total

@@ -27,10 +27,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-
 from rules.calendar import FinancialYear
 from rules.directives import S75Error, error
-from rules.entries import generated_meta, openings, transaction
+from rules.entries import generated_meta, opened_accounts, openings, transaction
 from rules.position import SETTLEMENT_RULE, SUSPENSE, PositionError, build_position, suspense_balance
 from rules.reader import read_agreement
 
@@ -40,6 +39,13 @@ ZERO = Decimal("0.00")
 
 def settlement(entries, options_map, config=None):
     agreement, _ = read_agreement(entries)
+    new, errors = settlement_entries(entries, agreement, opened_accounts(entries))
+    return entries + new, errors
+
+
+def settlement_entries(entries, agreement, opened: set[str]) -> tuple[list, list]:
+    """(new entries, errors) of the plugin, for date-ordered `entries` whose agreement is `agreement`
+    and which open the accounts `opened` (rules.pool calls it with what it has read once)."""
     new, errors, wanted = [], [], {}
     for year, close in sorted(agreement.closes.items()):
         found = _close_errors(entries, year, close)
@@ -59,8 +65,8 @@ def settlement(entries, options_map, config=None):
             errors.append(error(close, f"s75-close: the risk share leaves {result.unallocated:,.2f} of the "
                                        f"{year.label} {result.side} with no partner"))
         new.extend(_settle(year, close, result, wanted))
-    new.extend(openings(entries, wanted, "settlement"))
-    return entries + new, errors
+    new.extend(openings(opened, wanted, "settlement"))
+    return new, errors
 
 
 def _close_errors(entries, year: FinancialYear, close) -> list[S75Error]:

@@ -45,7 +45,7 @@ from rules.agreement import Agreement, MetricActual, Tranche
 from rules.allocation import to_penny
 from rules.calendar import Period
 from rules.directives import S75Error
-from rules.entries import custom, generated_meta, openings, transaction
+from rules.entries import custom, generated_meta, opened_accounts, openings, transaction
 from rules.reader import read_agreement
 
 __plugins__ = ("tranches",)
@@ -141,6 +141,13 @@ def _release(tranche: Tranche, amount: Decimal, planned: Decimal, achieved: Deci
 def tranches(entries, options_map, config=None):
     """Generate the hold, release and redirect entries of every tranche (see the module docstring)."""
     agreement, _ = read_agreement(entries)  # the validate plugin reports the agreement's errors
+    new, errors = tranche_entries(agreement, opened_accounts(entries))
+    return entries + new, errors
+
+
+def tranche_entries(agreement: Agreement, opened: set[str]) -> tuple[list, list]:
+    """(new entries, errors) of the plugin, for a ledger whose agreement is `agreement` and which
+    opens the accounts `opened` (rules.pool calls it with what it has read once)."""
     new, wanted, errors = [], {}, []
     for tranche in agreement.tranches:
         status = assess(tranche, agreement, revised_to=datetime.date.min)  # the first figures only
@@ -158,8 +165,8 @@ def tranches(entries, options_map, config=None):
         revised, problems = _revisions(tranche, agreement, status, rule, wanted)
         new.extend(revised)
         errors.extend(problems)
-    new.extend(openings(entries, wanted, "tranche"))
-    return entries + new, errors
+    new.extend(openings(opened, wanted, "tranche"))
+    return new, errors
 
 
 def _revisions(tranche: Tranche, agreement: Agreement, first: TrancheStatus, rule: str, wanted: dict):

@@ -36,6 +36,7 @@ from beancount.core import data
 from rules.calendar import year_of
 from rules.double_count import double_counts
 from rules.directives import S75Error
+from rules.entries import opened_accounts
 from rules.locks import lock_errors
 from rules.position import CARRIED_IN, SUSPENSE
 from rules.reader import read_agreement
@@ -45,8 +46,13 @@ __plugins__ = ("validate",)
 
 def validate(entries, options_map, config=None):
     agreement, errors = read_agreement(entries)
-    opened = {e.account for e in entries if isinstance(e, data.Open)}
+    return entries, errors + check(entries, options_map, agreement, opened_accounts(entries))
 
+
+def check(entries, options_map, agreement, opened: set[str]) -> list:
+    """The plugin's errors but the agreement's own, for `entries` whose agreement is `agreement` and
+    which open the accounts `opened` (rules.pool calls it with what it has read once)."""
+    errors = []
     owner: dict[str, object] = {}
     for scheme in agreement.schemes:
         for account in scheme.accounts:
@@ -67,7 +73,7 @@ def validate(entries, options_map, config=None):
     errors.extend(_budgets_against_funding(agreement, carried_in))
     errors.extend(double_counts(entries))
     errors.extend(lock_errors(entries, options_map))
-    return entries, errors
+    return errors
 
 
 def _budgets_against_funding(agreement, carried_in):
@@ -129,17 +135,18 @@ def _scan_transactions(entries, agreement, opened: set):
     carried_in: dict = defaultdict(Decimal)
     scheme_of: dict[str, object] = {}
     kind_of: dict[str, str | None] = {}
+    transaction, unknown = data.Transaction, object()
     for entry in entries:
-        if not isinstance(entry, data.Transaction):
+        if type(entry) is not transaction:
             continue
         stray: dict[tuple[str, str], Decimal] | None = None
         for posting in entry.postings:
             account = posting.account
             if account == CARRIED_IN:
                 carried_in[year_of(entry.date)] -= posting.units.number
-            if account not in scheme_of:
-                scheme_of[account] = next((s for s in schemes if s.owns(account)), None)
-            scheme = scheme_of[account]
+            scheme = scheme_of.get(account, unknown)
+            if scheme is unknown:
+                scheme = scheme_of[account] = next((s for s in schemes if s.owns(account)), None)
             if scheme is None:
                 if account not in kind_of:
                     kind_of[account] = _kind(account, agreement, opened)

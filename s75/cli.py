@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from reports.ledger import Loaded, format_error, is_file_problem, latest_month_end, load_ledger
+from reports.ledger import Loaded, collector_paused, format_error, is_file_problem, latest_month_end, load_ledger
 from rules.position import PositionError, build_position
 from reports.position_json import position_to_json
 from rules.position import SUSPENSE, suspense_balance
@@ -92,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     commands_run.update({"quarterly": _returns, "annual": _returns, "national-return": _returns})
     commands_run.update(whatif=_whatif, export=_export, consolidate=_consolidate)
     try:
+        # Python's cyclic collector off for the commands that read a ledger and lay it out: what they make
+        # they keep until they end, and none of it is in a garbage cycle (reports.ledger.collector_paused)
+        if args.command in ("check", "position", "statement"):
+            with collector_paused(freeze=False):
+                return commands_run[args.command](args)
         return commands_run[args.command](args)
     except BrokenPipeError:  # `s75 ... | head`: the reader has gone; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -14,10 +14,11 @@ import sys
 import threading
 from pathlib import Path
 
+from importers.base import ledger_keys
 from importers.landing import LandingRefused, LedgerBusy, land, ledger_lock
 from importers.mapping import MappingError
 from importers.run import import_file, import_text, print_summary
-from reports.ledger import format_error, load_ledger
+from reports.ledger import collector_paused, format_error, load_ledger
 
 
 def run_import(ledger: str, files: list[str], dry_run: bool = False, wait: float = 600) -> int:
@@ -33,7 +34,9 @@ def run_import(ledger: str, files: list[str], dry_run: bool = False, wait: float
         print(f"waiting up to {wait:g} s for another import into {ledger} to finish...", file=sys.stderr)
 
     try:
-        with _interruptible(), ledger_lock(path, wait, on_wait=waiting):
+        # Python's cyclic collector stays off for the whole run: the ledger's load and the rows read make
+        # millions of objects, none of them in a garbage cycle (reports.ledger.collector_paused).
+        with _interruptible(), ledger_lock(path, wait, on_wait=waiting), collector_paused():
             return _run_locked(ledger, files, dry_run)
     except (LedgerBusy, LandingRefused) as exc:
         print(*getattr(exc, "problems", [str(exc)]), sep="\n", file=sys.stderr)
@@ -64,7 +67,7 @@ def _interruptible():
 def _run_locked(ledger: str, files: list[str], dry_run: bool) -> int:
     from importers.config import importers_for
 
-    loaded = load_ledger(ledger)
+    loaded = load_ledger(ledger, keep_stages=True)  # its stages save the landing's check a load
     if loaded.errors:
         for error in loaded.errors:
             print(format_error(error), file=sys.stderr)
@@ -78,9 +81,7 @@ def _run_locked(ledger: str, files: list[str], dry_run: bool) -> int:
     mapping = next((i.mapping for i in importers if hasattr(i, "mapping")), None)
     for warning in mapping.warnings if mapping else ():
         print(f"warning: {warning}", file=sys.stderr)
-    seen = {}
-    for importer in importers:
-        seen.update(importer.existing_keys(loaded.entries))
+    seen = ledger_keys(importers, loaded.entries)
     summaries = [_one(Path(name), importers, seen) for name in files]
     bad = any(s.refused or s.set_aside for s in summaries)
     today = datetime.date.today()
@@ -88,7 +89,7 @@ def _run_locked(ledger: str, files: list[str], dry_run: bool) -> int:
     target, problems = None, []
     if text and not dry_run:
         try:
-            target = land(loaded.path, text, today)
+            target = land(loaded.path, text, today, loaded.stages)
         except LandingRefused as exc:
             problems = exc.problems
     for summary in summaries:

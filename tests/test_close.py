@@ -18,7 +18,9 @@ from rules.position import build_position
 THREE = ROOT / "tests" / "ledgers" / "three-years.beancount"
 END_2025_26 = datetime.date(2026, 3, 31)
 END_2024_25 = datetime.date(2025, 3, 31)
-SETTLEMENT = 'plugin "rules.settlement"\n'
+# The ledger's rules (rules.pool runs tranches, settlement, validate), and the same without settlement.
+SETTLEMENT = 'plugin "rules.pool"\n'
+NO_SETTLEMENT = 'plugin "rules.tranches"\nplugin "rules.validate"\n'
 
 
 def load(text: str):
@@ -85,7 +87,7 @@ def test_closed_and_settled_with_the_settlement_plugin():
 def test_a_closed_year_without_the_settlement_plugin_is_not_described_as_settled():
     text = THREE.read_text()
     assert SETTLEMENT in text
-    entries, _ = load(text.replace(SETTLEMENT, ""))  # errors aside: the s75 commands refuse this ledger
+    entries, _ = load(text.replace(SETTLEMENT, NO_SETTLEMENT))  # errors aside: the s75 commands refuse this ledger
     for as_of in (END_2025_26, END_2024_25):
         position = build_position(entries, as_of)
         assert position.closed and not position.settled
@@ -99,7 +101,7 @@ def test_settlement_entries_pasted_into_a_file_do_not_make_the_year_settled():
     pasted = "".join(printer.format_entry(e) for e in entries
                      if isinstance(e, data.Transaction) and str(e.meta.get("rule", "")).startswith("risk-share"))
     assert "Assets:Pool:Due:Council" in pasted
-    copied, _ = load(THREE.read_text().replace(SETTLEMENT, "") + "\n" + pasted)
+    copied, _ = load(THREE.read_text().replace(SETTLEMENT, NO_SETTLEMENT) + "\n" + pasted)
     assert not build_position(copied, END_2025_26).settled
 
 

@@ -1,6 +1,7 @@
-"""A pool ledger must load the agreement's rules (plugin "rules.tranches", "rules.settlement",
-"rules.validate", in that order) or `s75 check`, `position`, `statement`, an import and the Fava
-page refuse it, naming the line to add; a ledger with no s75-pool directive is not a pool ledger."""
+"""A pool ledger must load the agreement's rules (plugin "rules.pool", or plugin "rules.tranches",
+"rules.settlement", "rules.validate", in that order) or `s75 check`, `position`, `statement`, an
+import and the Fava page refuse it, naming the line to add; a ledger with no s75-pool directive is
+not a pool ledger. (tests/test_pool_plugin.py: both spellings give the same entries and errors.)"""
 from __future__ import annotations
 
 import shutil
@@ -12,6 +13,7 @@ from reports.ledger import load_ledger
 from s75.cli import main
 
 PLUGINS = ('plugin "rules.tranches"\n', 'plugin "rules.settlement"\n', 'plugin "rules.validate"\n')
+POOL = 'plugin "rules.pool"\n'  # the example's one line, which runs the three
 MISSING = 'main.beancount:1: the ledger does not load plugin "{0}": add plugin "{0}"'
 CLOSE = '2026-03-31 custom "s75-close" "2025-26"\n'
 
@@ -30,10 +32,14 @@ def rewrite(path, old, new, count=1):
     path.write_text(text.replace(old, new, count))
 
 
+def three_lines(main_file):
+    """The example's plugin "rules.pool" spelt as the three rules' own lines."""
+    rewrite(main_file, POOL, "".join(PLUGINS))
+
+
 def without_plugins(main_file, keep=()):
-    for line in PLUGINS:
-        if line.split('"')[1] not in keep:
-            rewrite(main_file, line, "")
+    """The example's rules.pool line replaced by the lines of the rules in `keep` only."""
+    rewrite(main_file, POOL, "".join(line for line in PLUGINS if line.split('"')[1] in keep))
 
 
 def line_of(path, needle) -> int:
@@ -95,6 +101,7 @@ def test_position_and_statement_refuse_too(pool, tmp_path, command, capsys):
 
 
 def test_the_plugins_in_the_wrong_order_are_an_error_at_the_line(pool, capsys):
+    three_lines(pool)
     rewrite(pool, PLUGINS[0] + PLUGINS[1] + PLUGINS[2], PLUGINS[2] + PLUGINS[0] + PLUGINS[1])
     assert main(["check", "ledger/main.beancount"]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if "plugin" in line]
@@ -107,6 +114,7 @@ def test_the_plugins_in_the_wrong_order_are_an_error_at_the_line(pool, capsys):
 
 
 def test_settlement_before_tranches(pool, capsys):
+    three_lines(pool)
     rewrite(pool, PLUGINS[0] + PLUGINS[1], PLUGINS[1] + PLUGINS[0])
     assert main(["check", "ledger/main.beancount"]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if "plugin" in line]
@@ -118,12 +126,46 @@ def test_settlement_before_tranches(pool, capsys):
 
 
 def test_a_plugin_listed_twice(pool, capsys):
+    three_lines(pool)
     rewrite(pool, PLUGINS[2], PLUGINS[0] + PLUGINS[2])
     assert main(["check", "ledger/main.beancount"]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if "plugin" in line]
     first, second = [i for i, line in enumerate(pool.read_text().splitlines(), 1) if line == PLUGINS[0].strip()]
     assert err == [f'ledger/main.beancount:{second}: plugin "rules.tranches" is listed twice (first at line '
                    f'{first}): it would run twice and write its entries twice; delete this line']
+
+
+def test_the_three_lines_in_order_load_as_rules_pool_does(pool, capsys):
+    three_lines(pool)
+    assert main(["check", "ledger/main.beancount"]) == 0
+    assert "no errors" in capsys.readouterr().out
+
+
+def test_a_ledger_without_any_rule_is_told_of_rules_pool_too(pool, capsys):
+    without_plugins(pool)
+    assert main(["check", "ledger/main.beancount"]) == 1
+    tranches, validate = missing_lines(capsys.readouterr().err)
+    assert tranches.endswith('(or, for all three rules, the one line plugin "rules.pool")')
+    assert validate.endswith('(or, for all three rules, the one line plugin "rules.pool")')
+
+
+@pytest.mark.parametrize("rule", ["rules.tranches", "rules.settlement", "rules.validate"])
+def test_a_rule_listed_beside_rules_pool_is_an_error_at_its_line(pool, capsys, rule):
+    rewrite(pool, POOL, POOL + f'plugin "{rule}"\n')
+    assert main(["check", "ledger/main.beancount"]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if "plugin" in line]
+    assert err == [f'ledger/main.beancount:{line_of(pool, POOL.strip()) + 1}: plugin "{rule}" is listed with plugin '
+                   f'"rules.pool" (line {line_of(pool, POOL.strip())}), which runs it already: it would run twice '
+                   '(a rule run twice writes its entries twice); delete this line']
+
+
+def test_rules_pool_listed_twice(pool, capsys):
+    rewrite(pool, POOL, POOL + '; again\n' + POOL)
+    assert main(["check", "ledger/main.beancount"]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if "plugin" in line]
+    first, second = [i for i, line in enumerate(pool.read_text().splitlines(), 1) if line == POOL.strip()]
+    assert err == [f'ledger/main.beancount:{second}: plugin "rules.pool" is listed twice (first at line {first}): it '
+                   'would run twice and write its entries twice; delete this line']
 
 
 def test_a_plugin_line_in_an_included_file_is_named(pool, capsys):

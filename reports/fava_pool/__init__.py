@@ -20,6 +20,7 @@ process.
 from __future__ import annotations
 
 import datetime
+import gc
 import io
 from pathlib import Path
 from urllib.parse import urlencode
@@ -52,9 +53,13 @@ class PoolBudget(FavaExtensionBase):
     report_title = "Pooled budget"
 
     def after_load_file(self) -> None:
-        """On every (re)load: read the agreement and sum the latest year's books by month once, so that
-        the page for any month of that year needs no further pass over the entries."""
+        """On every (re)load: freeze what the load made out of the garbage collector's work (as the `s75`
+        commands do: reports.ledger.collector_paused), then read the agreement and sum the latest year's
+        books by month once, so that the page for any month of that year needs no further pass over the
+        entries."""
+        gc.freeze()
         self._pages: dict[str, tuple[str, str]] = {}
+        self._downloads: dict[tuple[str, datetime.date], dict[str, bytes]] = {}
         self._agreement = None
         self._pool_errors = None
         self._control = None
@@ -189,9 +194,18 @@ class PoolBudget(FavaExtensionBase):
         if not self.offered(request.args.get("month", "")):  # before anything is made or kept
             return abort(400, f"{request.args.get('month', '')[:24]!r} is not a month of this pool")
         try:
-            files = render_statement(self._loaded(), month_end(request.args.get("month", "")),
-                                     datetime.date.today())
+            files = self._statement_files(month_end(request.args.get("month", "")))
         except (ValueError, PositionError) as exc:
             return abort(400, str(exc))
         name, content = next((n, c) for n, c in files.items() if n.endswith(f".{kind}"))
         return send_file(io.BytesIO(content), mimetype=TYPES[kind], as_attachment=True, download_name=name)
+
+    def _statement_files(self, as_of: datetime.date) -> dict[str, bytes]:
+        """The month's statement files, made once per load, month and day (they carry the day they were
+        made): the workbook and the page of one month come from one rendering."""
+        if not hasattr(self, "_downloads"):
+            self.after_load_file()
+        key = (f"{as_of:%Y-%m}", datetime.date.today())
+        if key not in self._downloads:
+            self._downloads[key] = render_statement(self._loaded(), as_of, key[1])
+        return self._downloads[key]
