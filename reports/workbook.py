@@ -34,6 +34,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import PatternFill
 from xlsxwriter.utility import xl_col_to_name
 
+from reports.chart import ADVERSE, FAVOURABLE
 from reports.statement import Statement
 from rules.agreement import JOINT
 
@@ -63,12 +64,14 @@ SCHEME_COLUMNS = (
     ("Lead provider", TEXT), ("Funding source", TEXT), ("Recurrent", TEXT), ("New/existing", TEXT),
     ("Annual budget", MONEY), ("Budget to date", MONEY), ("Actual to date", MONEY),
     ("Variance to date", MONEY), ("Forecast outturn", MONEY), ("Forecast basis", TEXT),
-    ("Forecast variance", MONEY), ("Planned savings", MONEY), ("RAG", TEXT))
+    ("Forecast variance", MONEY), ("Planned savings", MONEY), ("RAG", TEXT),
+    ("Outturn at previous month end", MONEY), ("Movement in outturn", MONEY), ("Forecast note", TEXT))
 AREA_COLUMN = 4  # "Area of spend" in SCHEME_COLUMNS
 ADVERSE_COLUMNS = ("Variance to date", "Forecast variance")  # red when positive (an overspend)
 # A scheme row's formulas over its own cells: column -> (minuend, subtrahend), by heading.
 SCHEME_FORMULAS = {"Variance to date": ("Actual to date", "Budget to date"),
-                   "Forecast variance": ("Forecast outturn", "Annual budget")}
+                   "Forecast variance": ("Forecast outturn", "Annual budget"),
+                   "Movement in outturn": ("Forecast outturn", "Outturn at previous month end")}
 TRANCHE_COLUMNS = (
     ("Tranche", TEXT), ("Partner", TEXT), ("Metric", TEXT), ("Method", TEXT), ("Period", TEXT),
     ("Amount", MONEY), ("Baseline", NUMBER), ("Target (plan)", NUMBER), ("Latest actual", NUMBER),
@@ -84,7 +87,12 @@ ADJUSTMENT_COLUMNS = (("Date", DATE), ("Entry", TEXT), ("Reference", TEXT), ("Co
 ADJUSTMENT_AMOUNT = 7  # "Amount" in ADJUSTMENT_COLUMNS
 SHARE_COLUMN = 4  # "To share" on "Risk Share": step, rule, working, to share, then a column per partner
 CHART_COLUMNS = (("Month", TEXT), ("Profiled budget (cumulative)", MONEY), ("Actual (cumulative)", MONEY),
-                 ("Forecast (cumulative)", MONEY))
+                 ("Forecast (cumulative)", MONEY), ("Actual less profile", MONEY), ("Forecast less profile", MONEY))
+VARIANCE_COLUMNS = (("ID", TEXT), ("Scheme", TEXT), ("Forecast variance", MONEY))
+# Forecast variance by scheme as bars, in the HTML statement's colours: red for an overspend (adverse), green
+# for an underspend (favourable).
+ADVERSE_BAR, FAVOURABLE_BAR = f"#{ADVERSE}", f"#{FAVOURABLE}"
+COMMENTARY_WIDTH = 150  # characters across the columns the commentary's paragraphs are merged over
 # The chart's lines as the HTML statement draws them: colour, dash, width in points.
 CHART_LINES = (("#768692", "dash", 1.5), ("#005EB8", "solid", 2.25), ("#ED8B00", "round_dot", 1.75))
 
@@ -332,7 +340,7 @@ def _column(columns, heading: str) -> int:
 
 def _summary(sheet: _Sheet, st: Statement) -> None:
     """Cover block, partner contributions, contingency plans and the cumulative spend chart."""
-    top = _cover(sheet, st) + 2
+    top = _board(sheet, st, _cover(sheet, st) + 2) + 2
     columns = _partner_columns(st)
     rows = [_partner_values(p, st) for p in st.position.partners]
     last = sheet.table(top, columns, rows)
@@ -392,9 +400,103 @@ def _cumulative(sheet: _Sheet, st: Statement, row: int) -> None:
     """The chart's data block and, to its right, the line chart drawn from it."""
     sheet.line(row, "Cumulative spend", bold=True)
     top = row + 1
-    last = sheet.table(top, CHART_COLUMNS, [[p.label, p.budget, p.actual, p.forecast] for p in st.chart])
+    last = sheet.table(top, CHART_COLUMNS, [[p.label, p.budget, p.actual, p.forecast, p.gap, p.forecast_gap]
+                                            for p in st.chart])
+    sheet.ws.set_h_pagebreaks([row - 1])  # the charts start a printed page, so that none is cut by a page's end
     if last > top:
         sheet.ws.insert_chart(row - 1, len(CHART_COLUMNS) + 1, _line_chart(sheet, top, last))
+        sheet.ws.insert_chart(row + 16, len(CHART_COLUMNS) + 1, _gap_chart(sheet, top, last))
+    _variance_bars(sheet, st, last + 2, row + 28)
+
+
+def _gap_chart(sheet: _Sheet, top: int, last: int):
+    """Actual and forecast less profile, cumulative, from the chart's data block: the gap between the lines
+    of the cumulative chart, on an axis of its own around zero (on the cumulative axis it is a sliver)."""
+    chart = sheet.book.add_chart({"type": "line"})
+    name = sheet.title
+    for col, (colour, dash, width) in ((5, CHART_LINES[1]), (6, CHART_LINES[2])):
+        chart.add_series({
+            "name": [name, top - 1, col - 1], "categories": [name, top, 0, last - 1, 0],
+            "values": [name, top, col - 1, last - 1, col - 1],
+            "line": {"color": colour, "dash_type": dash, "width": width}, "marker": {"type": "none"}})
+    font = {"name": FONT, "size": 9}
+    chart.set_title({"name": "Gap: actual and forecast less profile (own scale)", "name_font": {"name": FONT, "size": 11}})
+    chart.set_y_axis({"num_format": "£#,##0;(£#,##0)", "num_font": font,
+                      "major_gridlines": {"visible": True, "line": {"color": "#E0E5E8"}}})
+    chart.set_x_axis({"num_font": font, "label_position": "low"})
+    chart.set_legend({"position": "bottom", "font": font})
+    chart.show_blanks_as("gap")
+    chart.set_size({"width": 680, "height": 220})
+    return chart
+
+
+def _variance_bars(sheet: _Sheet, st: Statement, row: int, chart_row: int) -> None:
+    """Forecast variance by scheme, the largest overspend first, as a block and as bars beside the charts
+    above: red for an overspend, green for an underspend."""
+    sheet.line(row, "Forecast variance by scheme", bold=True)
+    top = row + 1
+    bars = st.variance_bars
+    last = sheet.table(top, VARIANCE_COLUMNS, [[b.scheme, b.name, b.variance] for b in bars])
+    if last <= top:
+        return
+    chart = sheet.book.add_chart({"type": "bar"})
+    name = sheet.title
+    chart.add_series({
+        "name": [name, top - 1, 2], "categories": [name, top, 0, last - 1, 0], "values": [name, top, 2, last - 1, 2],
+        "points": [{"fill": {"color": ADVERSE_BAR if b.adverse else FAVOURABLE_BAR}, "border": {"none": True}}
+                   for b in bars],
+        "invert_if_negative": False, "gap": 60})
+    font = {"name": FONT, "size": 9}
+    chart.set_title({"name": "Forecast variance by scheme: red overspend, green underspend",
+                     "name_font": {"name": FONT, "size": 11}})
+    chart.set_y_axis({"reverse": True, "num_font": font, "label_position": "low"})  # the categories, top down
+    chart.set_x_axis({"num_format": "£#,##0;(£#,##0)", "num_font": font,
+                      "major_gridlines": {"visible": True, "line": {"color": "#E0E5E8"}}})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 680, "height": 60 + 22 * len(bars)})
+    sheet.ws.insert_chart(chart_row, len(CHART_COLUMNS) + 1, chart)
+
+
+def _board(sheet: _Sheet, st: Statement, row: int) -> int:
+    """The month's commentary (a row for each paragraph, merged across the sheet and wrapped), the headline
+    figures and the sign-off; returns the last row used."""
+    totals = st.position.scheme_totals
+    sheet.line(row, "Commentary", bold=True)
+    paragraphs = st.commentary.paragraphs if st.commentary else (
+        f"No commentary is recorded for this month (custom \"s75-commentary\" \"{st.position.as_of:%Y-%m}\" \"...\").",)
+    style = sheet.styles.get(TEXT, wrap=True)
+    last = len(_partner_columns(st))
+    for row, text in enumerate(paragraphs, row + 1):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+        sheet.ws.merge_range(row - 1, 0, row - 1, last - 1, "", style)
+        sheet.ws.write_string(row - 1, 0, text, style)
+        sheet.values[(row, 1)] = text
+        sheet.ws.set_row(row - 1, LINE_HEIGHT * len(textwrap.wrap(text, COMMENTARY_WIDTH)) + 3)
+    variance = totals["forecast_variance"]
+    row += 1
+    sheet.line(row, f"Forecast outturn {totals['forecast_outturn']:,.2f} against annual budgets of "
+                    f"{totals['annual_budget']:,.2f}: a forecast "
+                    f"{'overspend' if variance > 0 else 'underspend' if variance < 0 else 'variance'} of "
+                    f"{_brackets(variance)}. Movement in forecast outturn since {st.movement_since}: "
+                    f"{_brackets(totals['forecast_movement'])}.")
+    row += 1
+    if st.signoff is None:
+        sheet.text(row + 1, 1, "Sign-off", bold=True, fit=False)
+        sheet.text(row + 1, 2, f"Not signed off: no s75-signoff for {st.position.as_of:%Y-%m} in the ledger.", fit=False)
+        return row + 1
+    for row, (label, value) in enumerate((("Prepared by", st.signoff.prepared_by), ("Reviewed by", st.signoff.reviewed_by),
+                                          ("Date", st.signoff.signed)), row + 1):
+        sheet.text(row, 1, label, bold=True, fit=False)
+        if label == "Date":
+            sheet.put(row, 2, value, DATE)
+        else:
+            sheet.text(row, 2, value, fit=False)
+    return row
+
+
+def _brackets(value: Decimal) -> str:
+    """1,234.50, or (1,234.50) below nil, as the statement writes figures in text."""
+    return f"({-value:,.2f})" if value < 0 else f"{value:,.2f}"
 
 
 def _line_chart(sheet: _Sheet, top: int, last: int):
@@ -423,6 +525,9 @@ def _line_chart(sheet: _Sheet, top: int, last: int):
 def _schemes(sheet: _Sheet, st: Statement) -> None:
     """One plain, filterable row per scheme, a Total row, subtotals by area of spend and the notes."""
     sheet.titles(st, "Schemes")
+    sheet.line(3, f"Movement in outturn: since {st.movement_since}"
+                  + (f" ({st.position.previous_date.day} {st.position.previous_date:%B %Y})" if st.position.previous_date
+                     else "") + "; forecast note: as recorded with the scheme's forecast.")
     sheet.wrap_width = SCHEME_WRAP
     first = SCHEME_TOP + 1
     last = sheet.table(SCHEME_TOP, SCHEME_COLUMNS, [_scheme_values(s, st) for s in st.position.schemes])
@@ -430,11 +535,12 @@ def _schemes(sheet: _Sheet, st: Statement) -> None:
         for heading, (plus, minus) in SCHEME_FORMULAS.items():
             col = _column(SCHEME_COLUMNS, heading)
             a, b = (xl_col_to_name(_column(SCHEME_COLUMNS, h) - 1) for h in (plus, minus))
-            value = s.variance_to_date if heading == "Variance to date" else s.forecast_variance
+            value = {"Variance to date": s.variance_to_date, "Forecast variance": s.forecast_variance,
+                     "Movement in outturn": s.forecast_movement}[heading]
             sheet.formula(row, col, f"={a}{row}-{b}{row}", MONEY, value)
         rag = st.rag.get(s.scheme.scheme)
         if rag in RAG_COLOURS:
-            sheet.text(row, len(SCHEME_COLUMNS), rag, fill=RAG_COLOURS[rag])
+            sheet.text(row, _column(SCHEME_COLUMNS, "RAG"), rag, fill=RAG_COLOURS[rag])
     sheet.ws.autofilter(SCHEME_TOP - 1, 0, last - 1, len(SCHEME_COLUMNS) - 1)
     sheet.ws.freeze_panes(SCHEME_TOP, 2)
     money = _kinds(SCHEME_COLUMNS, MONEY)
@@ -456,7 +562,8 @@ def _scheme_values(s, st: Statement) -> list:
             st.position.agreement.sources.get(sc.source, sc.source),
             "Recurrent" if sc.recurrent else "Non-recurrent", "New" if sc.new else "Existing",
             s.annual_budget, s.budget_to_date, s.actual_to_date, s.variance_to_date, s.forecast_outturn,
-            s.forecast_basis, s.forecast_variance, None if sc.benefits is None else -sc.benefits, st.rag.get(sc.scheme)]
+            s.forecast_basis, s.forecast_variance, None if sc.benefits is None else -sc.benefits, st.rag.get(sc.scheme),
+            s.previous_outturn, s.forecast_movement, s.forecast_note]
 
 
 def _commissioner(scheme) -> str:

@@ -1,20 +1,26 @@
 """What the board reads: the month's commentary and sign-off (s75-commentary, s75-signoff) at the top
 of the statement, each scheme's forecast note, the movement in forecast outturn since the previous
 month end (worked by hand on the example pool), and the chart of forecast variance by scheme beside
-cumulative spend against profile with the gap drawn on its own scale."""
+cumulative spend against profile with the gap drawn on its own scale; in the HTML and the workbook."""
 from __future__ import annotations
 
 import datetime
+import io
 import re
+import zipfile
 from decimal import Decimal as D
 
+import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from conftest import line_of, load_text
 from htmlcells import cells
-from reports.chart import ADVERSE, FAVOURABLE, bars_layout, layout
+from reports.chart import ACTUAL, ADVERSE, BUDGET, FAVOURABLE, FORECAST, bars_layout, layout
 from reports.html import statement_html
 from reports.statement import build_statement
+from reports.workbook import SCHEME_TOP
+from reports.xlsx import statement_xlsx
 from rules.position import build_position
 from test_agreement_checks import BASE, assert_one_error, errors_of
 
@@ -217,3 +223,62 @@ def test_the_gap_to_profile_is_drawn_on_a_scale_that_shows_it(example_statement)
     html = statement_html(example_statement)
     assert "Cumulative, £m (axis from £0)" in html
     assert "Gap: actual and forecast less profile, cumulative (own scale, around £0)" in html
+
+
+# ---- the workbook ---------------------------------------------------------------------------------
+
+def _workbook(statement, data_only=True):
+    return openpyxl.load_workbook(io.BytesIO(statement_xlsx(statement)), data_only=data_only)
+
+
+def test_the_workbook_has_each_schemes_note_and_movement_beside_it(example_statement):
+    book = _workbook(example_statement)
+    ws = book["Finance - Schemes"]
+    header = [c.value for c in ws[SCHEME_TOP]]
+    column = {name: header.index(name) + 1 for name in ("ID", "Forecast outturn", "Outturn at previous month end",
+                                                        "Movement in outturn", "Forecast note", "RAG")}
+    rows = {ws.cell(r, 1).value: r for r in range(SCHEME_TOP + 1, SCHEME_TOP + 15)}
+    for s in example_statement.position.schemes:
+        row = rows[s.scheme.scheme]
+        before, now = (D(x) for x in BY_HAND[s.scheme.scheme])
+        assert D(str(ws.cell(row, column["Outturn at previous month end"]).value)) == before
+        assert D(str(ws.cell(row, column["Movement in outturn"]).value)).quantize(D("0.01")) == now - before
+        assert (ws.cell(row, column["Forecast note"]).value or "") == s.forecast_note
+        assert ws.cell(row, column["RAG"]).value == example_statement.rag[s.scheme.scheme]
+    total = next(r for r in range(SCHEME_TOP + 15, ws.max_row + 1) if ws.cell(r, 1).value == "Total")
+    assert D(str(ws.cell(total, column["Movement in outturn"]).value)).quantize(D("0.01")) == D("265600.00")
+    formulas = _workbook(example_statement, data_only=False)["Finance - Schemes"]
+    outturn, before = (get_column_letter(column[k]) for k in ("Forecast outturn", "Outturn at previous month end"))
+    assert formulas.cell(rows["S04"], column["Movement in outturn"]).value == f"={outturn}{rows['S04']}-{before}{rows['S04']}"
+    assert ws.cell(3, 1).value.startswith("Movement in outturn: since Month 5 (31 August 2025)")
+
+
+def test_the_workbook_opens_with_the_commentary_and_signoff(example_statement):
+    ws = _workbook(example_statement)["Finance - Summary"]
+    column_a = [ws.cell(r, 1).value for r in range(1, 30)]
+    start = column_a.index("Commentary")
+    assert column_a[start + 1] == example_statement.commentary.paragraphs[0]
+    assert column_a[start + 2] == example_statement.commentary.paragraphs[1]
+    signed = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(start, 30)}
+    assert signed["Prepared by"] == "Priya Shah, Pooled Fund Manager"
+    assert signed["Reviewed by"] == "Daniel Okafor, Chief Finance Officer, Example Borough Council"
+    assert signed["Date"].date() == datetime.date(2025, 10, 10)
+    assert column_a.index("Partner") > column_a.index("Date")  # all of it above the partner table
+
+
+def _charts(statement) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(statement_xlsx(statement))) as archive:
+        return [archive.read(n).decode() for n in sorted(archive.namelist()) if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+
+
+def test_the_workbooks_charts_draw_as_the_html_does(example_statement):
+    cumulative, gap, bars = _charts(example_statement)
+    # the cumulative lines: the HTML's colours, each its own dash
+    assert re.findall(r'srgbClr val="(\w+)"', cumulative)[:3] == [BUDGET, ACTUAL, FORECAST]
+    assert re.findall(r'prstDash val="(\w+)"', cumulative) == ["dash", "solid", "sysDot"]
+    assert re.findall(r'srgbClr val="(\w+)"', gap)[:2] == [ACTUAL, FORECAST] and "Gap: actual and forecast" in gap
+    # the bars in the order of the statement's, red only for an overspend
+    assert "<c:barChart>" in bars and "invertIfNegative val=\"1\"" not in bars
+    colours = re.findall(r'<c:dPt><c:idx val="(\d+)"/><c:spPr><a:solidFill><a:srgbClr val="(\w+)"/>', bars)
+    expected = [(str(i), ADVERSE if b.variance > 0 else FAVOURABLE) for i, b in enumerate(example_statement.variance_bars)]
+    assert colours == expected and sum(1 for _, c in colours if c == ADVERSE) == 6

@@ -72,7 +72,7 @@ def test_scheme_block_is_plain_and_filterable(workbook, statement):
     ws = workbook["Finance - Schemes"]
     header, first, last = scheme_rows(ws, len(statement.position.schemes))
     assert not ws.merged_cells.ranges
-    assert ws.auto_filter.ref == f"A{header}:R{last}"
+    assert ws.auto_filter.ref == f"A{header}:U{last}"  # to the forecast note
     area_row = next(row for row in range(last + 1, ws.max_row + 1) if ws[f"A{row}"].value == statement.areas[0].area)
     assert ws[f"J{area_row}"].value == f"=SUMIF($D${first}:$D${last},A{area_row},J${first}:J${last})"
 
