@@ -13,6 +13,7 @@ subset the same way each time.
 """
 from __future__ import annotations
 
+import datetime
 import logging
 
 from reports.statement import Statement
@@ -29,45 +30,51 @@ def css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def page_css(statement: Statement) -> str:
-    """The @page rules: size, margins, the running header and the footer."""
-    p = statement.position
-    generated = statement.generated
-    header_left = css_string(p.pool.name)
-    header_right = css_string(f"Pooled budget statement, {p.year.label}: {statement.title}")
-    footer_left = css_string(f"Generated {generated.day} {generated:%B %Y}. Ledger: {statement.provenance}.")
+def page_css(pool: str, heading: str, generated: datetime.date, provenance: str) -> str:
+    """The @page rules: size, margins, the running header (pool, and what the document is) and the footer
+    (generation date, the ledger's commit, page x of y)."""
     box = f"font: {HEADER_FONT}; color: #5f6b73;"
+    footer = css_string(f"Generated {generated.day} {generated:%B %Y}. Ledger: {provenance}.")
     return f"""
 @page {{
   size: {PAGE};
   margin: {MARGINS};
-  @top-left {{ content: {header_left}; {box} font-weight: bold; color: #1d1d1b; vertical-align: bottom; }}
-  @top-right {{ content: {header_right}; {box} vertical-align: bottom; }}
-  @bottom-left {{ content: {footer_left}; {box} vertical-align: top; width: 80%; }}
+  @top-left {{ content: {css_string(pool)}; {box} font-weight: bold; color: #1d1d1b; vertical-align: bottom; }}
+  @top-right {{ content: {css_string(heading)}; {box} vertical-align: bottom; }}
+  @bottom-left {{ content: {footer}; {box} vertical-align: top; width: 80%; }}
   @bottom-right {{ content: "Page " counter(page) " of " counter(pages); {box} vertical-align: top; }}
 }}
 """
 
 
-def statement_document(statement: Statement, html: str):
-    """The statement laid out on pages (a weasyprint Document), with its metadata fixed."""
+def document(html: str, css: str, generated: datetime.date, author: str):
+    """`html` laid out on pages (a weasyprint Document) under the @page rules `css`, its metadata fixed:
+    dated `generated` (not the time of rendering), so the same input gives the same bytes."""
     try:
         import weasyprint  # imported here: loading pango is only needed when a PDF is made
     except OSError as exc:  # the library is installed, the pango it draws with is not
-        raise RuntimeError(f"the PDF statement needs the pango library (Debian or Ubuntu: apt-get install "
+        raise RuntimeError(f"the PDF needs the pango library (Debian or Ubuntu: apt-get install "
                            f"libpango-1.0-0 libpangoft2-1.0-0): {exc}") from exc
 
     logger = logging.getLogger("weasyprint")
     level = logger.level
     logger.setLevel(logging.ERROR)  # its notes on CSS it does not support are not the reader's concern
     try:
-        document = weasyprint.HTML(string=html).render(stylesheets=[weasyprint.CSS(string=page_css(statement))])
+        laid_out = weasyprint.HTML(string=html).render(stylesheets=[weasyprint.CSS(string=css)])
     finally:
         logger.setLevel(level)
-    document.metadata.created = document.metadata.modified = statement.generated.isoformat()  # W3C: 2025-10-20
-    document.metadata.generator = "s75"
-    document.metadata.authors = [statement.position.pool.name]
-    return document
+    laid_out.metadata.created = laid_out.metadata.modified = generated.isoformat()  # W3C: 2025-10-20
+    laid_out.metadata.generator = "s75"
+    laid_out.metadata.authors = [author]
+    return laid_out
+
+
+def statement_document(statement: Statement, html: str):
+    """The statement laid out on pages (a weasyprint Document)."""
+    p = statement.position
+    css = page_css(p.pool.name, f"Pooled budget statement, {p.year.label}: {statement.title}", statement.generated,
+                   statement.provenance)
+    return document(html, css, statement.generated, p.pool.name)
 
 
 def statement_pdf(statement: Statement, html: str) -> bytes:

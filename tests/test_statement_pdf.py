@@ -17,7 +17,7 @@ import pytest
 from conftest import EXAMPLE
 from reports.html import statement_html
 from reports.ledger import load_ledger
-from reports.pdf import statement_document
+from reports.pdf import MARGINS, statement_document
 from reports.publish import month_end
 from reports.statement import build_statement
 from rules.position import build_position
@@ -146,3 +146,40 @@ def test_the_fava_download_is_the_commands_file_byte_for_byte(written):
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert f"filename={STEM}.pdf" in response.headers["Content-Disposition"]
     assert response.get_data() == written.read_bytes()
+
+
+def words(pdf) -> list[tuple[int, float, float, str]]:
+    """(page, x min, x max, word) for every word pdftotext finds, clipped or not."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    found, page = [], 0
+    for line in out.splitlines():
+        if "<page " in line:
+            page += 1
+        elif match := re.search(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">(.*)</word>', line):
+            found.append((page, float(match[1]), float(match[2]), match[3]))
+    return found
+
+
+@poppler
+def test_every_word_is_inside_the_margins_so_none_is_cut(written):
+    """The charts' labels included: an SVG drawn with a larger font than the page's CSS gives it (WeasyPrint reads
+    only the SVG's own attributes) runs its scheme names past the left edge of the figure, where they are cut."""
+    left, right = (float(mm) * 72 / 25.4 for mm in (MARGINS.split()[3].rstrip("m"), MARGINS.split()[1].rstrip("m")))
+    width = float(A4_LANDSCAPE.split()[0])
+    found = words(written)
+    assert any(word == "Contingency" for _, _, _, word in found)
+    outside = [(page, word, x0) for page, x0, x1, word in found if x0 < left - 1 or x1 > width - right + 1]
+    assert outside == []
+
+
+def test_every_row_of_a_printed_table_has_as_many_cells_as_its_headings(document):
+    """A column hidden on paper (the forecast note, beside the scheme name in print) is hidden in every row:
+    a totals row with one cell more than its headings prints a stray empty cell past the last column."""
+    def width(row):
+        return sum(cell.colspan for cell in row.children)
+
+    for number, table, groups in tables(document):
+        if groups["thead"]:
+            heading = width(groups["thead"][0])
+            for row in groups["tbody"] + groups["tfoot"]:
+                assert width(row) == heading, (number, table.element.get("id"), row.element.attrib)

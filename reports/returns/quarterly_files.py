@@ -1,15 +1,13 @@
-"""The quarterly report's files: HTML (templates/returns/quarterly.html), XLSX and, when the statement's
-PDF renderer (reports/pdf.py) is there, PDF printed from the same HTML on the statement's PDF page.
+"""The quarterly report's files: HTML (templates/returns/quarterly.html), XLSX and PDF printed from the
+same HTML on the statement's PDF page (reports/pdf.py).
 They lay out a QuarterlyReport and compute nothing; the workbook's totals are the model's figures,
 written as numbers.
 """
 from __future__ import annotations
 
-import datetime
-import logging
-
 from openpyxl.utils import get_column_letter
 
+from reports import pdf
 from reports.returns.quarterly import INCOME_FIELDS, QuarterlyReport
 from reports.returns.workbook import (BOLD, DATE, MONEY, NUMBER, TEXT, TITLE, line, new_workbook, table,
                                       workbook_bytes)
@@ -27,51 +25,21 @@ INCOME_LABELS = {"agreed": "Agreed for the year", "received_in_quarter": "Receiv
 
 
 def render_quarterly(report: QuarterlyReport) -> dict[str, bytes]:
-    """{file name: bytes}: the report as HTML and XLSX, and PDF when reports.pdf can make one."""
+    """{file name: bytes}: the report as HTML, XLSX and PDF."""
     html = quarterly_html(report)
     files = {f"{report.stem}.html": html.encode("utf-8"), f"{report.stem}.xlsx": quarterly_xlsx(report)}
-    pdf = pdf_of(report, html)
-    if pdf is not None:
-        files[f"{report.stem}.pdf"] = pdf
+    files[f"{report.stem}.pdf"] = pdf_of(report, html)
     return files
 
 
-def pdf_of(report: QuarterlyReport, html: str) -> bytes | None:
-    """The report's PDF, printed from its HTML with the statement's PDF page (reports/pdf.py: A4 landscape,
-    its margins and running-header type), headed with the pool and the quarter, and the generation date,
-    the ledger's commit and "Page x of y" at the foot. None while reports/pdf.py is not there. The same
-    report and HTML give the same bytes (the document's dates are the report's generation date)."""
-    try:
-        from reports import pdf
-    except ImportError:
-        return None
-    import weasyprint  # as reports.pdf does: pango is loaded only when a PDF is made
-
-    box = f"font: {pdf.HEADER_FONT}; color: #5f6b73;"
-    generated = report.generated
-    css = f"""
-@page {{
-  size: {pdf.PAGE};
-  margin: {pdf.MARGINS};
-  @top-left {{ content: {pdf.css_string(report.position.pool.name)}; {box} font-weight: bold; color: #1d1d1b; }}
-  @top-right {{ content: {pdf.css_string(f"Quarterly report to the partners: {report.title}")}; {box} }}
-  @bottom-left {{ content: {pdf.css_string(f"Generated {generated.day} {generated:%B %Y}. "
-                                           f"Ledger: {report.provenance}.")}; {box} width: 80%; }}
-  @bottom-right {{ content: "Page " counter(page) " of " counter(pages); {box} }}
-}}
-"""
-    logger = logging.getLogger("weasyprint")
-    level = logger.level
-    logger.setLevel(logging.ERROR)  # its notes on CSS it does not support are not the reader's concern
-    try:
-        document = weasyprint.HTML(string=html).render(stylesheets=[weasyprint.CSS(string=css)])
-    finally:
-        logger.setLevel(level)
-    stamp = datetime.datetime.combine(generated, datetime.time()).isoformat()
-    document.metadata.created = document.metadata.modified = stamp
-    document.metadata.generator = "s75"
-    document.metadata.authors = [report.position.pool.name]
-    return document.write_pdf()
+def pdf_of(report: QuarterlyReport, html: str) -> bytes:
+    """The report's PDF, printed from its HTML on the statement's page (reports/pdf.py: A4 landscape, its
+    margins and running header), headed with the pool and the quarter, with the generation date, the
+    ledger's commit and "Page x of y" at the foot. The same report and HTML give the same bytes."""
+    name = report.position.pool.name
+    css = pdf.page_css(name, f"Quarterly report to the partners: {report.title}", report.generated,
+                       report.provenance)
+    return pdf.document(html, css, report.generated, name).write_pdf()
 
 
 def quarterly_html(report: QuarterlyReport) -> str:
