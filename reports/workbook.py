@@ -160,7 +160,7 @@ class _Sheet:
         self.headings: dict[int, dict[int, str]] = {}  # row -> {column: label}
         self.wrapped: dict[int, dict[int, str]] = {}  # row -> {column: text} of the cells that wrap
         self.wrap_width = WRAP_WIDTH
-        self.repeat: int | None = None  # the heading row repeated on each printed page
+        self.repeat: int | None = None  # the heading row repeated on each printed page (0: none)
 
     # -- writing cells ---------------------------------------------------------------------------
 
@@ -276,7 +276,7 @@ class _Sheet:
         ws.set_landscape()
         ws.fit_to_pages(1, 0)  # one page wide, as many tall as it takes
         ws.set_margins(left=0.3, right=0.3, top=0.75, bottom=0.75)
-        if self.repeat is not None:
+        if self.repeat:
             ws.repeat_rows(self.repeat - 1)
         header, footer = page_header(st), page_footer(st)
         ws.set_header(header, {"margin": 0.3})
@@ -403,6 +403,7 @@ def _cumulative(sheet: _Sheet, st: Statement, row: int) -> None:
     last = sheet.table(top, CHART_COLUMNS, [[p.label, p.budget, p.actual, p.forecast, p.gap, p.forecast_gap]
                                             for p in st.chart])
     sheet.ws.set_h_pagebreaks([row - 1])  # the charts start a printed page, so that none is cut by a page's end
+    sheet.repeat = 0  # none (the partner table ends before it: its headings over the charts would mislabel them)
     if last > top:
         sheet.ws.insert_chart(row - 1, len(CHART_COLUMNS) + 1, _line_chart(sheet, top, last))
         sheet.ws.insert_chart(row + 16, len(CHART_COLUMNS) + 1, _gap_chart(sheet, top, last))

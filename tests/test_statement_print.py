@@ -78,8 +78,18 @@ def test_every_sheet_prints_on_a4_landscape_one_page_wide_with_its_heading_row_r
         assert (setup.paperSize, setup.orientation) == (9, "landscape"), ws.title  # 9: A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0), ws.title  # 1 wide (the default), any tall
+        if ws.title == "Finance - Summary":
+            continue  # below
         row = heading_row(ws, FIRST_HEADING[ws.title])
         assert ws.print_title_rows == f"${row}:${row}", ws.title
+
+
+def test_the_summarys_charts_page_is_not_headed_with_the_partner_tables_headings(workbook):
+    """The summary's partner table ends on its first page and its charts start the next (a page break):
+    repeated there, the partner headings ("Minimum contribution", ...) would stand over the chart data."""
+    ws = workbook["Finance - Summary"]
+    assert ws.print_title_rows is None
+    assert [brk.id for brk in ws.row_breaks.brk] == [heading_row(ws, "Cumulative spend") - 1]
 
 
 def test_every_sheets_page_header_and_footer(workbook, statement):
