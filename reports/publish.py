@@ -5,6 +5,11 @@ the Fava page's downloads both call it, so their files are byte-identical. The P
 the same template and model as the HTML file, without the entries behind the figures (which the
 page does not print either) and so without links to them. `write_files` replaces
 the month's files all together or not at all, even if the command is stopped or killed part way.
+
+The workbook's writer (reports.workbook, and through it XlsxWriter, openpyxl and numpy) is imported
+when a statement is rendered, not with this module: the Fava page imports this module on every
+start, and `s75 trace` for `month_end`, and neither writes a workbook. (WeasyPrint likewise waits
+for the PDF: reports.pdf imports it when it prints.)
 """
 from __future__ import annotations
 
@@ -18,7 +23,6 @@ from reports.html import ENTRIES_LISTED, statement_html
 from reports.ledger import Loaded
 from reports.pdf import statement_pdf
 from reports.statement import build_statement
-from reports.workbook import statement_xlsx
 from rules.position import build_position
 from rules.trace import figure_traces
 
@@ -34,6 +38,8 @@ def month_end(text: str) -> datetime.date:
 
 def render_statement(loaded: Loaded, as_of: datetime.date, generated: datetime.date) -> dict[str, bytes]:
     """{file name: bytes} for the statement to `as_of`. Raises PositionError for a date outside the pool."""
+    from reports.workbook import statement_xlsx  # only when a workbook is written (see above)
+
     position = build_position(loaded.entries, as_of)
     statement = build_statement(position, loaded.options.get("include", [str(loaded.path)]), generated,
                                 loaded.path)
