@@ -62,15 +62,17 @@ TABLE_TOP = 4  # header row of the table on "Tranches" and "Metrics", under the 
 SCHEME_COLUMNS = (
     ("ID", TEXT), ("Scheme", TEXT), ("Scheme type", TEXT), ("Area of spend", TEXT), ("Commissioner", TEXT),
     ("Lead provider", TEXT), ("Funding source", TEXT), ("Recurrent", TEXT), ("New/existing", TEXT),
-    ("Annual budget", MONEY), ("Budget to date", MONEY), ("Actual to date", MONEY),
+    ("Original budget", MONEY), ("Changes", MONEY), ("Revised budget", MONEY), ("Budget to date", MONEY),
+    ("Actual to date", MONEY),
     ("Variance to date", MONEY), ("Forecast outturn", MONEY), ("Forecast basis", TEXT),
     ("Forecast variance", MONEY), ("Planned savings", MONEY), ("RAG", TEXT),
     ("Outturn at previous month end", MONEY), ("Movement in outturn", MONEY), ("Forecast note", TEXT))
 AREA_COLUMN = 4  # "Area of spend" in SCHEME_COLUMNS
 ADVERSE_COLUMNS = ("Variance to date", "Forecast variance")  # red when positive (an overspend)
 # A scheme row's formulas over its own cells: column -> (minuend, subtrahend), by heading.
-SCHEME_FORMULAS = {"Variance to date": ("Actual to date", "Budget to date"),
-                   "Forecast variance": ("Forecast outturn", "Annual budget"),
+SCHEME_FORMULAS = {"Changes": ("Revised budget", "Original budget"),
+                   "Variance to date": ("Actual to date", "Budget to date"),
+                   "Forecast variance": ("Forecast outturn", "Revised budget"),
                    "Movement in outturn": ("Forecast outturn", "Outturn at previous month end")}
 TRANCHE_COLUMNS = (
     ("Tranche", TEXT), ("Partner", TEXT), ("Metric", TEXT), ("Method", TEXT), ("Period", TEXT),
@@ -536,7 +538,7 @@ def _schemes(sheet: _Sheet, st: Statement) -> None:
         for heading, (plus, minus) in SCHEME_FORMULAS.items():
             col = _column(SCHEME_COLUMNS, heading)
             a, b = (xl_col_to_name(_column(SCHEME_COLUMNS, h) - 1) for h in (plus, minus))
-            value = {"Variance to date": s.variance_to_date, "Forecast variance": s.forecast_variance,
+            value = {"Changes": s.budget_changes, "Variance to date": s.variance_to_date, "Forecast variance": s.forecast_variance,
                      "Movement in outturn": s.forecast_movement}[heading]
             sheet.formula(row, col, f"={a}{row}-{b}{row}", MONEY, value)
         rag = st.rag.get(s.scheme.scheme)
@@ -562,7 +564,7 @@ def _scheme_values(s, st: Statement) -> list:
     return [sc.scheme, sc.name, sc.type, sc.area, _commissioner(sc), sc.provider,
             st.position.agreement.sources.get(sc.source, sc.source),
             "Recurrent" if sc.recurrent else "Non-recurrent", "New" if sc.new else "Existing",
-            s.annual_budget, s.budget_to_date, s.actual_to_date, s.variance_to_date, s.forecast_outturn,
+            s.original_budget, s.budget_changes, s.annual_budget, s.budget_to_date, s.actual_to_date, s.variance_to_date, s.forecast_outturn,
             s.forecast_basis, s.forecast_variance, None if sc.benefits is None else -sc.benefits, st.rag.get(sc.scheme),
             s.previous_outturn, s.forecast_movement, s.forecast_note]
 

@@ -264,7 +264,7 @@ class Agreement:
         """The scheme's budget for the year as last set on or before `as_of` (else the first set)."""
         rows = [b for b in self.budgets if b.year == year and b.scheme == scheme_id]
         before = [b for b in rows if b.date <= as_of]
-        return (before or rows or [None])[-1]
+        return before[-1] if before else (rows[0] if rows else None)
 
     def unread(self, account: str) -> bool:
         """True when a scheme left out for its errors named the account (or a parent of it)."""

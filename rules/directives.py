@@ -57,7 +57,7 @@ VOCABULARY: dict[str, tuple[tuple[tuple[str, str, str], ...], dict[str, tuple[st
     ),
     "s75-budget": (
         (("year", "text", REQUIRED), ("scheme", "text", REQUIRED), ("amount", "money", REQUIRED)),
-        {"profile": ("text", OPTIONAL)},
+        {"profile": ("text", OPTIONAL), "approved": ("text", OPTIONAL), "reason": ("text", OPTIONAL)},
     ),
     "s75-forecast": (
         (("year", "text", REQUIRED), ("scheme", "text", REQUIRED), ("amount", "money", REQUIRED)),
@@ -100,7 +100,7 @@ VOCABULARY: dict[str, tuple[tuple[tuple[str, str, str], ...], dict[str, tuple[st
     "s75-virement": (
         (("year", "text", REQUIRED), ("from", "text", REQUIRED), ("to", "text", REQUIRED),
          ("amount", "money", REQUIRED)),
-        {"note": ("text", OPTIONAL)},
+        {"note": ("text", OPTIONAL), "approved": ("text", OPTIONAL)},
     ),
     "s75-risk-share": (
         (("side", "text", REQUIRED), ("step", "number", REQUIRED), ("kind", "text", REQUIRED)),

@@ -34,11 +34,11 @@ from rules.calendar import FinancialYear, elapsed_months, month_number, year_of
 from rules.directives import SUSPENSE
 from rules.entries import GENERATED
 from rules.adjustments import Adjustment, prior_period_adjustments
+from rules.books import CARRIED_IN, YearBooks, counted, entry_date, monthly_sums, year_books  # noqa: F401 (used here and by callers)
 from rules.reader import read_agreement
 from rules.risk_share import RiskShareResult, share_risk, side_of
 from rules.tranches import TrancheStatus, assess
 
-CARRIED_IN = "Income:CarryForward:In"
 SETTLEMENT_RULE = "risk-share"  # how the `rule:` of every entry rules.settlement writes for a close begins
 
 ZERO = Decimal("0.00")
@@ -91,6 +91,10 @@ class SchemePosition:
     # and the movement since: forecast_outturn - previous_outturn (positive: the outturn went up).
     previous_outturn: Decimal = ZERO
     forecast_movement: Decimal = ZERO
+    # The budget first set for the year, and the variations and virements since (rules.budget_history):
+    # annual_budget is the revised budget, original_budget + budget_changes.
+    original_budget: Decimal = ZERO
+    budget_changes: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ PARTNER_FIELDS = ("minimum", "agreed", "received", "outstanding")
 SCHEME_FIELDS = ("annual_budget", "budget_to_date", "actual_to_date", "variance_to_date",
                  "forecast_outturn", "forecast_variance")
 MOVEMENT_FIELDS = ("previous_outturn", "forecast_movement")  # also in scheme_totals
+BUDGET_FIELDS = ("original_budget", "budget_changes")  # also in scheme_totals
 
 
 def build_position(entries, as_of: datetime.date, agreement: Agreement | None = None,
@@ -169,7 +174,7 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
     elif books is not None and books.year == year and as_of >= year.end:
         monthly = books.to_month(12)
     else:
-        monthly = monthly_sums(entries, year, as_of, _counted(agreement))
+        monthly = monthly_sums(entries, year, as_of, counted(agreement))
     if books is not None and books.year == year and books.adjustments is not None:
         adjustments = tuple(a for a in books.adjustments if a.date <= as_of)
     else:
@@ -182,7 +187,7 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         pool=agreement.pool, year=year, as_of=as_of, month=month_number(min(as_of, year.end)),
         partners=partners, schemes=schemes,
         partner_totals=_totals(partners, PARTNER_FIELDS),
-        scheme_totals=_totals(schemes, SCHEME_FIELDS + MOVEMENT_FIELDS),
+        scheme_totals=_totals(schemes, SCHEME_FIELDS + MOVEMENT_FIELDS + BUDGET_FIELDS),
         carried_in=-sum(monthly.get(CARRIED_IN, ()), ZERO),
         tranches=tuple(assess(t, agreement, as_of) for t in agreement.tranches if t.periods[0].year == year),
         metrics=metric_rows(agreement, year, as_of),
@@ -226,8 +231,8 @@ def settlement_written(entries, year: FinancialYear, close) -> bool:
     (a nil variance) has none."""
     if close is None:
         return False
-    first = bisect.bisect_left(entries, year.end, key=_date)
-    last = bisect.bisect_right(entries, year.end, key=_date)
+    first = bisect.bisect_left(entries, year.end, key=entry_date)
+    last = bisect.bisect_right(entries, year.end, key=entry_date)
     for index in range(first, last):
         meta = entries[index].meta
         if (type(entries[index]) is data.Transaction and meta.get(GENERATED)
@@ -290,70 +295,6 @@ def budget_profile(agreement: Agreement, scheme_id: str, year: FinancialYear,
     return tuple(profile)
 
 
-@dataclass(frozen=True)
-class YearBooks:
-    """The year's postings to the pool's scheme and contribution accounts, summed by month."""
-
-    year: FinancialYear
-    sums: dict[str, list[Decimal]]
-    adjustments: tuple[Adjustment, ...] | None = None  # the year's prior-period adjustments (None: not read)
-
-    def to_month(self, month: int) -> dict[str, list[Decimal]]:
-        """The sums of months 1..`month` only (later months nil), as `monthly_sums` gives them."""
-        return {account: row[:month] + [ZERO] * (12 - month) for account, row in self.sums.items()}
-
-
-def year_books(entries, year: FinancialYear, agreement: Agreement) -> YearBooks:
-    """One pass over the year's transactions, for every month-end position of the year."""
-    return YearBooks(year, monthly_sums(entries, year, year.end, _counted(agreement)),
-                     prior_period_adjustments(entries, year, year.end, agreement))
-
-
-def _counted(agreement: Agreement):
-    """Which accounts the position sums: contributions, what was carried in, the schemes'."""
-    counted = {c.account for c in agreement.contributions} | {CARRIED_IN}
-    return lambda account: account in counted or any(s.owns(account) for s in agreement.schemes)
-
-
-def monthly_sums(entries, year: FinancialYear, as_of: datetime.date, wanted) -> dict[str, list[Decimal]]:
-    """Per account for which `wanted(account)` is true, the sum of its postings in each month of
-    `year` up to `as_of` (April first). The one pass over the books behind the position. Entries
-    are in date order (as the loader gives them), so only the year's slice is read; other accounts
-    (the cash side of every payment) are skipped, with the answer per account cached."""
-    sums: dict[str, list[Decimal]] = {}
-    keep: dict[str, bool] = {}
-    end = min(as_of, year.end)
-    first = bisect.bisect_left(entries, year.start, key=_date)
-    last = bisect.bisect_right(entries, end, key=_date)
-    transaction = data.Transaction
-    for index in range(first, last):
-        entry = entries[index]
-        if type(entry) is not transaction:
-            continue
-        month = None
-        for posting in entry.postings:
-            account = posting.account
-            wanted_here = keep.get(account)
-            if wanted_here is None:
-                wanted_here = keep[account] = bool(wanted(account))
-            if not wanted_here:
-                continue
-            number = posting.units.number if posting.units is not None else None
-            if number is None:
-                continue
-            if month is None:
-                month = (entry.date.month - 4) % 12
-            row = sums.get(account)
-            if row is None:
-                row = sums[account] = [ZERO] * 12
-            row[month] += number
-    return sums
-
-
-def _date(entry) -> datetime.date:
-    return entry.date
-
-
 def _partners(agreement: Agreement, year: FinancialYear, monthly) -> tuple[PartnerPosition, ...]:
     contributions = agreement.contributions_for(year)
     pool_total = sum((c.agreed for c in contributions), ZERO)
@@ -379,6 +320,7 @@ def _scheme(agreement: Agreement, scheme: Scheme, year: FinancialYear, as_of: da
             monthly) -> SchemePosition:
     profile = budget_profile(agreement, scheme.scheme, year, as_of)
     annual = sum(profile, ZERO)
+    original = agreement.budget(year, scheme.scheme, datetime.date.min).amount
     actual_by_month = [ZERO] * 12
     for account, months in monthly.items():
         if scheme.owns(account):
@@ -405,7 +347,8 @@ def _scheme(agreement: Agreement, scheme: Scheme, year: FinancialYear, as_of: da
         scheme=scheme, annual_budget=annual, budget_to_date=budget_to_date, actual_to_date=actual,
         variance_to_date=actual - budget_to_date, forecast_outturn=outturn, forecast_basis=basis,
         forecast_date=date, forecast_note=note, forecast_variance=outturn - annual,
-        monthly_budget=profile, monthly_actual=tuple(actual_by_month))
+        monthly_budget=profile, monthly_actual=tuple(actual_by_month), original_budget=original,
+        budget_changes=annual - original)
 
 
 def _totals(rows, fields) -> Totals:

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from beancount.core import account as account_lib
 from beancount.core import data
 
-from rules import directives, reader_checks, reader_terms
+from rules import budget_history, directives, reader_checks, reader_terms
 from rules.agreement import (AREAS, JOINT, KINDS, Agreement, Budget, Commentary, Contribution, Forecast, Metric,
                              MetricActual, MetricPlan, Partner, Pool, Scheme, Signoff, natural_key, parse_shares)
 from rules.allocation import spread_evenly
@@ -254,6 +254,9 @@ def _budget(agreement, entry, v, state):
         errors.append(error(entry, f's75-budget: {v["scheme"]}\'s {year.label} budget is set twice on '
                                    f'{entry.date} (also at {where(twice.meta)}): keep one; a change is dated '
                                    'from when it holds'))
+    variation = budget_history.variation_error(agreement, entry, year, v["scheme"]) if not errors else None
+    if variation is not None:
+        errors.append(variation)
     if not errors:
         agreement.budgets.append(Budget(year, v["scheme"], v["amount"], tuple(profile), entry.date, entry.meta))
     return errors

@@ -70,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     figure = trace.add_mutually_exclusive_group(required=True)
     figure.add_argument("--scheme", help="a scheme's ID: its actual to date")
     figure.add_argument("--partner", help="a partner's short name: its receipts to date")
+    history = commands.add_parser("budget-history", help="a scheme's original budget, each variation and virement, "
+                                                         "and the revised budget")
+    history.add_argument("ledger")
+    history.add_argument("--scheme", required=True, help="the scheme's ID, e.g. S01")
+    history.add_argument("--date", type=_date, help="YYYY-MM-DD (default: end of the latest month with spend)")
     whatif = commands.add_parser("whatif", help="each partner's share now and under a scenario; writes nothing")
     whatif.add_argument("ledger")
     whatif.add_argument("--date", type=_date, help="YYYY-MM-DD (default: end of the latest month with spend)")
@@ -91,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     commands_run["lock"] = _lock
     commands_run.update({"quarterly": _returns, "annual": _returns, "national-return": _returns})
     commands_run.update(whatif=_whatif, export=_export, consolidate=_consolidate)
+    commands_run["budget-history"] = _budget_history
     try:
         # Python's cyclic collector off for the commands that read a ledger and lay it out: what they make
         # they keep until they end, and none of it is in a garbage cycle (reports.ledger.collector_paused)
@@ -231,6 +237,11 @@ def _verify(args) -> int:
 def _trace(args) -> int:
     from s75.trace import run_trace
     return run_trace(args)
+
+
+def _budget_history(args) -> int:
+    from s75.budget_history import run_budget_history
+    return run_budget_history(args)
 
 
 def _returns(args) -> int:

@@ -279,7 +279,8 @@ def test_two_budgets_for_one_scheme_on_one_date():
 
 
 def test_a_later_budget_replaces_an_earlier_one():
-    assert errors_of(BASE + '2025-10-01 custom "s75-budget" "2025-26" "S02" 400000.00 GBP\n') == []
+    assert errors_of(BASE + '2025-10-01 custom "s75-budget" "2025-26" "S02" 400000.00 GBP\n'
+                            '  approved: "Health and Wellbeing Board"\n') == []
 
 
 def test_budgets_for_a_year_with_no_contributions():

@@ -148,7 +148,7 @@ def test_libreoffice_prints_the_schemes_one_page_wide_on_a4_landscape(tmp_path, 
     assert len(pages) <= 2 * len(SHEETS)
     schemes = [page for page in pages if "Schemes, " + TITLE in page]
     assert len(schemes) == 1  # the scheme register, first column to last, on one page
-    assert all(text in schemes[0] for text in ("Scheme type", "Annual", "Planned", "RAG", "S01", "S14", "Amber"))
+    assert all(text in schemes[0] for text in ("Scheme type", "Original", "Revised", "Planned", "RAG", "S01", "S14", "Amber"))
     assert all(page.lstrip().startswith(POOL) and "Page " in page for page in pages)
 
 
@@ -159,7 +159,7 @@ def test_money_is_in_pounds_with_negatives_in_brackets(workbook, xlsx):
     header = heading_row(ws, "ID")
     heads = columns(ws, header)
     total = heading_row(ws, "Total")
-    for heading in ("Annual budget", "Budget to date", "Actual to date", "Variance to date", "Forecast outturn",
+    for heading in ("Revised budget", "Budget to date", "Actual to date", "Variance to date", "Forecast outturn",
                     "Forecast variance", "Planned savings"):
         for row in list(range(header + 1, total + 1)):
             cell = ws.cell(row, heads[heading])

@@ -65,7 +65,7 @@ def test_worked_example_figures_in_the_schemes_sheet(worked_year_end):
                 "S05": (500000, 0, -500000)}
     for scheme, figures in expected.items():
         got = tuple(ws.cell(rows[scheme], columns[h]).value
-                    for h in ("Annual budget", "Forecast outturn", "Forecast variance"))
+                    for h in ("Revised budget", "Forecast outturn", "Forecast variance"))
         assert got == tuple(D(f) for f in figures), scheme
 
 
@@ -103,7 +103,7 @@ def test_example_pool_totals_equal_the_position(tmp_path, capsys):
     columns, rows, header = table(ws, "ID")
     total_row = header + len(rows) + 1
     assert ws.cell(total_row, 1).value == "Total"
-    for field, heading in (("annual_budget", "Annual budget"), ("budget_to_date", "Budget to date"),
+    for field, heading in (("annual_budget", "Revised budget"), ("budget_to_date", "Budget to date"),
                            ("actual_to_date", "Actual to date"), ("variance_to_date", "Variance to date"),
                            ("forecast_outturn", "Forecast outturn"), ("forecast_variance", "Forecast variance")):
         formula = ws.cell(total_row, columns[heading]).value
@@ -132,7 +132,9 @@ def test_row_variances_are_formulas_over_the_rows_own_cells(tmp_path):
         assert ws.cell(row, columns["Variance to date"]).value == \
             f"={letter['Actual to date']}{row}-{letter['Budget to date']}{row}"
         assert ws.cell(row, columns["Forecast variance"]).value == \
-            f"={letter['Forecast outturn']}{row}-{letter['Annual budget']}{row}"
+            f"={letter['Forecast outturn']}{row}-{letter['Revised budget']}{row}"
+        assert ws.cell(row, columns["Changes"]).value == \
+            f"={letter['Revised budget']}{row}-{letter['Original budget']}{row}"
     ws = wb["Finance - Summary"]
     columns, rows, _ = table(ws, "Partner")
     letter = {h: openpyxl.utils.get_column_letter(c) for h, c in columns.items()}
@@ -186,7 +188,7 @@ def test_libreoffice_recalculates_every_formula_to_the_htmls_figures(tmp_path):
     got = cells(html).cells
     ws = values["Finance - Schemes"]
     columns, rows, header = table(ws, "ID")
-    fields = {"annual_budget": "Annual budget", "actual_to_date": "Actual to date",
+    fields = {"annual_budget": "Revised budget", "actual_to_date": "Actual to date",
               "variance_to_date": "Variance to date", "forecast_variance": "Forecast variance",
               "benefits": "Planned savings"}
     for scheme, row in rows.items():

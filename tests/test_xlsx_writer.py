@@ -17,7 +17,7 @@ from reports.xlsx import statement_xlsx
 from rules.position import build_position
 
 SHEETS = ["Finance - Summary", "Finance - Schemes", "Risk Share", "Tranches", "Metrics"]
-MONEY_COLUMNS = "JKLMNPQ"  # on Finance - Schemes
+MONEY_COLUMNS = "JKLMNOPRS"  # on Finance - Schemes: original budget to planned savings, not the basis (Q)
 GENERATED = datetime.date(2025, 10, 20)
 
 
@@ -65,6 +65,8 @@ def test_scheme_rows_carry_the_positions_budgets_in_order(workbook, statement):
     _, first, last = scheme_rows(ws, len(schemes))
     assert [ws[f"A{row}"].value for row in range(first, last + 1)] == [s.scheme.scheme for s in schemes]
     assert [Decimal(str(ws[f"J{row}"].value)) for row in range(first, last + 1)] == \
+        [s.original_budget for s in schemes]
+    assert [Decimal(str(ws[f"L{row}"].value)) for row in range(first, last + 1)] == \
         [s.annual_budget for s in schemes]
 
 
@@ -72,7 +74,7 @@ def test_scheme_block_is_plain_and_filterable(workbook, statement):
     ws = workbook["Finance - Schemes"]
     header, first, last = scheme_rows(ws, len(statement.position.schemes))
     assert not ws.merged_cells.ranges
-    assert ws.auto_filter.ref == f"A{header}:U{last}"  # to the forecast note
+    assert ws.auto_filter.ref == f"A{header}:W{last}"  # to the forecast note
     area_row = next(row for row in range(last + 1, ws.max_row + 1) if ws[f"A{row}"].value == statement.areas[0].area)
     assert ws[f"J{area_row}"].value == f"=SUMIF($D${first}:$D${last},A{area_row},J${first}:J${last})"
 
