@@ -238,6 +238,8 @@ class Agreement:
     tranches: list[Tranche] = field(default_factory=list)
     virements: list[Virement] = field(default_factory=list)
     risk_steps: list[RiskStep] = field(default_factory=list)
+    commitments: list = field(default_factory=list)  # rules.commitments.Commitment, in date order
+    accruals: list = field(default_factory=list)  # rules.commitments.Accrual
     # Years with a contribution, budget or scheme in error ("all" for a scheme): totals not checked.
     incomplete_years: set = field(default_factory=set)
     # What directives left out for their errors named, so that the books are not faulted for it again:
@@ -245,6 +247,7 @@ class Agreement:
     # when unreadable).
     unread_accounts: set = field(default_factory=set)
     unread_receipts: set = field(default_factory=set)
+    unread_orders: set = field(default_factory=set)  # order keys of commitments left out for their errors
 
     def partner(self, short: str) -> Partner | None:
         return next((p for p in self.partners if p.partner == short), None)

@@ -102,6 +102,15 @@ VOCABULARY: dict[str, tuple[tuple[tuple[str, str, str], ...], dict[str, tuple[st
          ("amount", "money", REQUIRED)),
         {"note": ("text", OPTIONAL), "approved": ("text", OPTIONAL)},
     ),
+    "s75-commitment": (
+        (("scheme", "text", REQUIRED), ("supplier", "text", REQUIRED), ("reference", "text", REQUIRED),
+         ("amount", "money", REQUIRED)),
+        {"description": ("text", OPTIONAL), "closed": ("date", OPTIONAL)},
+    ),
+    "s75-accrual": (
+        (("month", "text", REQUIRED), ("reference", "text", REQUIRED), ("amount", "money", REQUIRED)),
+        {"note": ("text", OPTIONAL)},
+    ),
     "s75-risk-share": (
         (("side", "text", REQUIRED), ("step", "number", REQUIRED), ("kind", "text", REQUIRED)),
         {"name": ("text", OPTIONAL), "schemes": ("text", OPTIONAL), "split": ("text", OPTIONAL),

@@ -1,5 +1,5 @@
-"""Plugin: the agreement's rules in one module: rules.tranches, then rules.settlement, then
-rules.validate, on one list of entries.
+"""Plugin: the agreement's rules in one module: rules.tranches (with the accruals, rules.accruals), then
+rules.settlement, then rules.validate, on one list of entries.
 
     plugin "rules.pool"
 
@@ -26,6 +26,7 @@ import bisect
 
 from beancount.core import data
 
+from rules.accruals import accrual_entries
 from rules.reader import read_agreement
 from rules.settlement import settlement_entries
 from rules.tranches import tranche_entries
@@ -44,6 +45,8 @@ def pool(entries, options_map, config=None):
 
     new, found = tranche_entries(agreement, opened)
     errors.extend(found)
+    accruals, found = accrual_entries(agreement, opened)
+    new, errors = new + accruals, errors + found
     entries = _merged(entries, new)
     opened.update(e.account for e in new if type(e) is data.Open)
     written = [e for e in new if type(e) is data.Custom and e.type.startswith("s75-")]

@@ -8,7 +8,10 @@ Conventions (docs/ledger.md, "The position"):
 - received = credits to the contribution account in the year up to the date;
 - budget to date = the months of the budget profile ended by the date (a partial month pro rata by day);
 - forecast outturn = the latest forecast made on or before the date; with none, the run-rate
-  (actual to date / months elapsed x 12); after 31 March, the actual;
+  (actual to date / months elapsed x 12), or, for a scheme with orders still committed, the actual
+  plus the committed plus the run-rate for the months left; after 31 March, the actual;
+- committed = what the scheme's orders raised by the date still hold, not yet drawn down by invoices
+  (rules.commitments); actual plus committed, beside it;
 - variance = actual or outturn minus budget: positive is an overspend;
 - forecast movement = the outturn now less the outturn the position gave at the previous month end (the
   forecast made by then, else the run-rate then); in Month 1, less the annual budget;
@@ -31,6 +34,7 @@ from beancount.core import data
 from rules.agreement import Agreement, Partner, Pool, Scheme
 from rules.allocation import spread_evenly, to_penny
 from rules.calendar import FinancialYear, elapsed_months, month_number, year_of
+from rules.commitments import CommitmentPosition, commitments_at, committed_by_scheme, draws
 from rules.directives import SUSPENSE
 from rules.entries import GENERATED
 from rules.adjustments import Adjustment, prior_period_adjustments
@@ -81,7 +85,7 @@ class SchemePosition:
     actual_to_date: Decimal
     variance_to_date: Decimal
     forecast_outturn: Decimal
-    forecast_basis: str  # "forecast", "run-rate", "budget" (nothing spent yet) or "actual" (year ended)
+    forecast_basis: str  # "forecast", "run-rate", "commitments" (run-rate plus orders), "budget" or "actual"
     forecast_date: datetime.date | None
     forecast_note: str
     forecast_variance: Decimal
@@ -95,6 +99,9 @@ class SchemePosition:
     # annual_budget is the revised budget, original_budget + budget_changes.
     original_budget: Decimal = ZERO
     budget_changes: Decimal = ZERO
+    # Orders raised and not yet drawn down by invoices (rules.commitments), and the actual with them.
+    committed: Decimal = ZERO
+    actual_plus_committed: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,7 @@ class PoolPosition:
     adjustments_total: Decimal = ZERO  # the spend adjustments added up
     adjustments_received: Decimal = ZERO  # the receipt adjustments added up
     previous_date: datetime.date | None = None  # the month end forecast movement is from (None in Month 1: the budget)
+    commitments: tuple[CommitmentPosition, ...] = ()  # the orders raised by the date (rules.commitments)
 
 
 PARTNER_FIELDS = ("minimum", "agreed", "received", "outstanding")
@@ -154,6 +162,7 @@ SCHEME_FIELDS = ("annual_budget", "budget_to_date", "actual_to_date", "variance_
                  "forecast_outturn", "forecast_variance")
 MOVEMENT_FIELDS = ("previous_outturn", "forecast_movement")  # also in scheme_totals
 BUDGET_FIELDS = ("original_budget", "budget_changes")  # also in scheme_totals
+COMMITMENT_FIELDS = ("committed", "actual_plus_committed")  # also in scheme_totals
 
 
 def build_position(entries, as_of: datetime.date, agreement: Agreement | None = None,
@@ -181,13 +190,18 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         adjustments = prior_period_adjustments(entries, year, as_of, agreement)
     partners = _partners(agreement, year, monthly)
     previous = previous_month_end(year, as_of)
-    schemes = tuple(_with_movement(_scheme(agreement, s, year, as_of, monthly), agreement, year, previous, monthly)
+    found = draws(entries, agreement) if agreement.commitments else None
+    orders = commitments_at(entries, agreement, as_of, found)
+    committed = committed_by_scheme(orders)
+    committed_before = committed_by_scheme(commitments_at(entries, agreement, previous, found)) if previous else {}
+    schemes = tuple(_with_movement(_scheme(agreement, s, year, as_of, monthly, committed.get(s.scheme, ZERO)),
+                                   agreement, year, previous, monthly, committed_before.get(s.scheme, ZERO))
                     for s in agreement.schemes if agreement.budget(year, s.scheme, as_of) is not None)
     return PoolPosition(
         pool=agreement.pool, year=year, as_of=as_of, month=month_number(min(as_of, year.end)),
         partners=partners, schemes=schemes,
         partner_totals=_totals(partners, PARTNER_FIELDS),
-        scheme_totals=_totals(schemes, SCHEME_FIELDS + MOVEMENT_FIELDS + BUDGET_FIELDS),
+        scheme_totals=_totals(schemes, SCHEME_FIELDS + MOVEMENT_FIELDS + BUDGET_FIELDS + COMMITMENT_FIELDS),
         carried_in=-sum(monthly.get(CARRIED_IN, ()), ZERO),
         tranches=tuple(assess(t, agreement, as_of) for t in agreement.tranches if t.periods[0].year == year),
         metrics=metric_rows(agreement, year, as_of),
@@ -197,7 +211,8 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         settled=as_of >= year.end and settlement_written(entries, year, agreement.closes.get(year)),
         agreement=agreement, adjustments=adjustments,
         adjustments_total=sum((a.amount for a in adjustments if not a.receipt), ZERO),
-        adjustments_received=sum((a.amount for a in adjustments if a.receipt), ZERO), previous_date=previous)
+        adjustments_received=sum((a.amount for a in adjustments if a.receipt), ZERO), previous_date=previous,
+        commitments=orders)
 
 
 def previous_month_end(year: FinancialYear, as_of: datetime.date) -> datetime.date | None:
@@ -208,7 +223,7 @@ def previous_month_end(year: FinancialYear, as_of: datetime.date) -> datetime.da
 
 
 def _with_movement(position: "SchemePosition", agreement: Agreement, year: FinancialYear,
-                   previous: datetime.date | None, monthly) -> "SchemePosition":
+                   previous: datetime.date | None, monthly, committed: Decimal = ZERO) -> "SchemePosition":
     """The scheme's position with its forecast outturn at the `previous` month end, by the same rules as
     at the date (the forecast made by then, else the run-rate on the spend to then), and the movement
     since. The spend to then is the months of `monthly` ended by `previous`: no further pass over the
@@ -220,7 +235,7 @@ def _with_movement(position: "SchemePosition", agreement: Agreement, year: Finan
         months = month_number(previous)
         earlier = {account: list(row[:months]) + [ZERO] * (12 - months) for account, row in monthly.items()
                    if scheme.owns(account)}
-        before = _scheme(agreement, scheme, year, previous, earlier).forecast_outturn
+        before = _scheme(agreement, scheme, year, previous, earlier, committed).forecast_outturn
     return dataclasses.replace(position, previous_outturn=before,
                                forecast_movement=position.forecast_outturn - before)
 
@@ -317,7 +332,7 @@ def _partners(agreement: Agreement, year: FinancialYear, monthly) -> tuple[Partn
 
 
 def _scheme(agreement: Agreement, scheme: Scheme, year: FinancialYear, as_of: datetime.date,
-            monthly) -> SchemePosition:
+            monthly, committed: Decimal = ZERO) -> SchemePosition:
     profile = budget_profile(agreement, scheme.scheme, year, as_of)
     annual = sum(profile, ZERO)
     original = agreement.budget(year, scheme.scheme, datetime.date.min).amount
@@ -339,6 +354,9 @@ def _scheme(agreement: Agreement, scheme: Scheme, year: FinancialYear, as_of: da
         outturn, basis, date, note = actual, "actual", None, ""
     elif forecast is not None:
         outturn, basis, date, note = forecast.amount, "forecast", forecast.date, forecast.note
+    elif elapsed > 0 and actual and committed:
+        outturn = to_penny(actual + committed + actual * (12 - elapsed) / elapsed)
+        basis, date, note = "commitments", None, ""
     elif elapsed > 0 and actual:
         outturn, basis, date, note = to_penny(actual * 12 / elapsed), "run-rate", None, ""
     else:
@@ -348,7 +366,7 @@ def _scheme(agreement: Agreement, scheme: Scheme, year: FinancialYear, as_of: da
         variance_to_date=actual - budget_to_date, forecast_outturn=outturn, forecast_basis=basis,
         forecast_date=date, forecast_note=note, forecast_variance=outturn - annual,
         monthly_budget=profile, monthly_actual=tuple(actual_by_month), original_budget=original,
-        budget_changes=annual - original)
+        budget_changes=annual - original, committed=committed, actual_plus_committed=actual + committed)
 
 
 def _totals(rows, fields) -> Totals:

@@ -15,11 +15,12 @@ from typing import Any, Iterable
 from beancount.core import account as account_lib
 from beancount.core import data
 
-from rules import budget_history, directives, reader_checks, reader_terms
+from rules import budget_history, directives, reader_checks, reader_commitments, reader_terms
 from rules.agreement import (AREAS, JOINT, KINDS, Agreement, Budget, Commentary, Contribution, Forecast, Metric,
                              MetricActual, MetricPlan, Partner, Pool, Scheme, Signoff, natural_key, parse_shares)
 from rules.allocation import spread_evenly
 from rules.calendar import month_number, parse_period, parse_year, year_of
+from rules.commitments import order_key
 from rules.directives import S75Error, error
 from rules.entries import where
 
@@ -30,7 +31,7 @@ SAFE_POOL_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 # Directives others refer to are read first, whatever their dates.
-FIRST = ("s75-pool", "s75-partner", "s75-source", "s75-metric", "s75-scheme")
+FIRST = ("s75-pool", "s75-partner", "s75-source", "s75-metric", "s75-scheme", "s75-commitment")
 
 
 def s75_customs(entries: Iterable[Any]) -> list[data.Custom]:
@@ -92,6 +93,8 @@ def _reject(entry, state: _State, agreement: Agreement) -> None:
             agreement.unread_receipts.add((year, account))
     if entry.type == "s75-risk-share":
         state.incomplete_risk_sets.add((first, entry.date))
+    if entry.type == "s75-commitment" and len(raw) > 2 and isinstance(raw[2], str):
+        agreement.unread_orders.add(order_key(raw[2]))
 
 
 class _Skip(Exception):
@@ -413,5 +416,6 @@ _HANDLERS = {
     "s75-risk-share": reader_terms.read_risk_step, "s75-prior-spend": _prior_spend,
     "s75-contingency-plan": _contingency_plan, "s75-close": _close,
     "s75-commentary": _commentary, "s75-signoff": _signoff,
+    "s75-commitment": reader_commitments.read_commitment, "s75-accrual": reader_commitments.read_accrual,
     "s75-lock": lambda agreement, entry, values, state: [],  # not part of the agreement: rules.locks
 }

@@ -44,6 +44,7 @@ from decimal import Decimal
 from rules.agreement import Agreement, MetricActual, Tranche
 from rules.allocation import to_penny
 from rules.calendar import Period
+from rules.accruals import accrual_entries
 from rules.directives import S75Error
 from rules.entries import custom, generated_meta, opened_accounts, openings, transaction
 from rules.reader import read_agreement
@@ -139,10 +140,13 @@ def _release(tranche: Tranche, amount: Decimal, planned: Decimal, achieved: Deci
 
 
 def tranches(entries, options_map, config=None):
-    """Generate the hold, release and redirect entries of every tranche (see the module docstring)."""
+    """Generate the hold, release and redirect entries of every tranche (see the module docstring), and the
+    month-end accruals (rules.accruals), as rules.pool does."""
     agreement, _ = read_agreement(entries)  # the validate plugin reports the agreement's errors
-    new, errors = tranche_entries(agreement, opened_accounts(entries))
-    return entries + new, errors
+    opened = opened_accounts(entries)
+    new, errors = tranche_entries(agreement, opened)
+    accruals, found = accrual_entries(agreement, opened)  # the period-end entries too: rules.accruals
+    return entries + new + accruals, errors + found
 
 
 def tranche_entries(agreement: Agreement, opened: set[str]) -> tuple[list, list]:

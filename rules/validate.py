@@ -34,6 +34,7 @@ from decimal import Decimal
 from beancount.core import data
 
 from rules.calendar import year_of
+from rules.commitments import drawdown_errors
 from rules.double_count import double_counts
 from rules.directives import S75Error
 from rules.entries import opened_accounts
@@ -72,6 +73,7 @@ def check(entries, options_map, agreement, opened: set[str]) -> list:
     errors.extend(life_errors)
     errors.extend(_budgets_against_funding(agreement, carried_in))
     errors.extend(double_counts(entries))
+    errors.extend(drawdown_errors(entries, agreement))
     errors.extend(lock_errors(entries, options_map))
     return errors
 

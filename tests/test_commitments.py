@@ -1,0 +1,150 @@
+"""Commitments (orders raised, drawn down by the invoices that carry their reference) and month-end
+accruals (an entry on the month's last day, reversed the next day), worked by hand (docs/ledger.md,
+"Commitments and accruals").
+
+S02 (budget 400,000.00) has two orders: PO-4410, 60,000.00 from Acme Homecare, and PO-4500, 30,000.00
+from Bright Care, closed on 31 August. Invoices: Acme 20,000.00 in May and 20,000.00 in June, Bright
+Care 10,000.00 in July (its reference written "po-4500 "), and 5,000.00 in July with no order. For
+September 12,000.00 is accrued against PO-4410.
+
+At 30 September (Month 6): actual 67,000.00 (55,000.00 invoiced and the 12,000.00 accrual); PO-4410
+drawn 52,000.00, so 8,000.00 committed; PO-4500 closed, nil. Actual plus committed 75,000.00. No
+forecast, so the outturn is actual + committed + the run-rate for the six months left:
+67,000.00 + 8,000.00 + 67,000.00 / 6 x 6 = 142,000.00 ("commitments").
+At 31 August: actual 55,000.00, committed 20,000.00, outturn 55,000.00 + 20,000.00 + 55,000.00 / 5 x 7
+= 152,000.00: the movement to September is -10,000.00.
+At 31 October the accrual is reversed: actual 55,000.00, committed 20,000.00, outturn
+55,000.00 + 20,000.00 + 55,000.00 / 7 x 5 = 114,285.71.
+"""
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal as D
+
+import pytest
+
+from conftest import line_of, load_text
+from rules.position import build_position
+from test_agreement_checks import BASE, assert_one_error, errors_of
+
+ORDERS = BASE + """
+2025-05-01 custom "s75-commitment" "S02" "Acme Homecare Ltd" "PO-4410" 60000.00 GBP ; po-4410
+  description: "Reablement packages, May to July"
+2025-06-01 custom "s75-commitment" "S02" "Bright Care" "PO-4500" 30000.00 GBP
+  closed: 2025-08-31
+
+2025-05-31 * "Acme Homecare Ltd" "May packages"
+  order: "PO-4410"
+  Expenses:Scheme:S02   20000.00 GBP
+  Assets:Pool:Cash
+2025-06-30 * "Acme Homecare Ltd" "June packages"
+  order: "PO-4410"
+  Expenses:Scheme:S02   20000.00 GBP
+  Assets:Pool:Cash
+2025-07-15 * "Bright Care" "July"
+  order: "po-4500 "
+  Expenses:Scheme:S02   10000.00 GBP
+  Assets:Pool:Cash
+2025-07-20 * "Other supplier" "No order"
+  Expenses:Scheme:S02   5000.00 GBP
+  Assets:Pool:Cash
+
+2025-09-30 custom "s75-accrual" "2025-09" "PO-4410" 12000.00 GBP ; accrual
+  note: "September packages delivered, invoice awaited"
+"""
+
+
+def s02(text: str, date: datetime.date):
+    entries, errors, _ = load_text(text)
+    assert errors == []
+    position = build_position(entries, date)
+    return position, next(s for s in position.schemes if s.scheme.scheme == "S02")
+
+
+def test_september_worked_by_hand():
+    position, row = s02(ORDERS, datetime.date(2025, 9, 30))
+    assert (row.actual_to_date, row.committed, row.actual_plus_committed) == (
+        D("67000.00"), D("8000.00"), D("75000.00"))
+    assert (row.forecast_outturn, row.forecast_basis) == (D("142000.00"), "commitments")
+    assert (row.previous_outturn, row.forecast_movement) == (D("152000.00"), D("-10000.00"))
+    orders = {c.commitment.reference: (c.drawn, c.outstanding) for c in position.commitments}
+    assert orders == {"PO-4410": (D("52000.00"), D("8000.00")), "PO-4500": (D("10000.00"), D("0.00"))}
+    totals = position.scheme_totals
+    assert (totals["committed"], totals["actual_plus_committed"]) == (D("8000.00"), D("125000.00"))  # S01: 50,000.00
+
+
+def test_october_the_accrual_is_reversed():
+    _, row = s02(ORDERS, datetime.date(2025, 10, 31))
+    assert (row.actual_to_date, row.committed) == (D("55000.00"), D("20000.00"))
+    assert row.forecast_outturn == D("114285.71")
+
+
+def test_a_scheme_with_a_forecast_keeps_it_and_one_without_orders_keeps_the_run_rate():
+    text = ORDERS + '2025-09-15 custom "s75-forecast" "2025-26" "S02" 150000.00 GBP\n'
+    _, row = s02(text, datetime.date(2025, 9, 30))
+    assert (row.forecast_outturn, row.forecast_basis, row.committed) == (D("150000.00"), "forecast", D("8000.00"))
+    _, row = s02(ORDERS.replace('"PO-4410" 60000.00', '"PO-4410" 52000.00'), datetime.date(2025, 9, 30))
+    assert (row.committed, row.forecast_basis, row.forecast_outturn) == (D("0.00"), "run-rate", D("134000.00"))
+
+
+def test_the_accrual_is_written_and_reversed_naming_its_rule_order_and_directive():
+    entries, errors, _ = load_text(ORDERS)
+    assert errors == []
+    written = [e for e in entries if e.meta.get("rule", "").startswith("accrual") and hasattr(e, "postings")]
+    assert [(e.date.isoformat(), e.meta["rule"], e.meta["order"], e.payee,
+             [(p.account, p.units.number) for p in e.postings]) for e in written] == [
+        ("2025-09-30", "accrual", "PO-4410", "Acme Homecare Ltd",
+         [("Expenses:Scheme:S02", D("12000.00")), ("Liabilities:Accruals", D("-12000.00"))]),
+        ("2025-10-01", "accrual reversed", "PO-4410", "Acme Homecare Ltd",
+         [("Expenses:Scheme:S02", D("-12000.00")), ("Liabilities:Accruals", D("12000.00"))])]
+    assert all("s75-generated" in e.tags for e in written)
+    assert all(e.meta["directive"].endswith(f":{line_of(ORDERS, '; accrual')}") for e in written)
+    assert "September packages delivered" in written[0].narration
+
+
+def test_both_spellings_of_the_plugins_write_the_same_accruals():
+    three = ORDERS
+    one = ORDERS.replace('plugin "rules.tranches"\nplugin "rules.settlement"\nplugin "rules.validate"\n',
+                         'plugin "rules.pool"\n')
+    assert one != three
+    first, _, _ = load_text(three)
+    second, _, _ = load_text(one)
+    assert [(e.date, getattr(e, "narration", None)) for e in first] == [(e.date, getattr(e, "narration", None))
+                                                                       for e in second]
+
+
+@pytest.mark.parametrize("change, marker, words", [
+    (('"May packages"\n  order: "PO-4410"', '"May packages" ; here\n  order: "PO-9999"'),
+     "; here", ("PO-9999", "not a commitment", "PO-4410, PO-4500")),
+    (('2025-07-20 * "Other supplier" "No order"\n',
+      '2025-07-20 * "Other supplier" "No order" ; here\n  order: "PO-4410"\n  Expenses:Scheme:S01   1.00 GBP\n'
+      '  Assets:Pool:Cash\n2025-07-21 * "x" "y"\n'),
+     "; here", ("PO-4410", "S02", "posts nothing to S02")),
+    (('"2025-09" "PO-4410" 12000.00 GBP ; accrual', '"2025-09" "PO-4410" 25000.00 GBP ; here'),
+     "; here", ("25,000.00", "PO-4410", "65,000.00", "60,000.00")),
+    (('"2025-09" "PO-4410" 12000.00 GBP ; accrual', '"2025-09" "PO-4500" 1000.00 GBP ; here'),
+     "; here", ("PO-4500", "closed", "2025-08-31")),
+    (('"2025-09" "PO-4410" 12000.00 GBP ; accrual', '"2025-09" "PO-1" 1000.00 GBP ; here'),
+     "; here", ("PO-1", "not a commitment")),
+    (('"2025-09" "PO-4410" 12000.00 GBP ; accrual', '"2025-9" "PO-4410" 1000.00 GBP ; here'),
+     "; here", ("2025-9", "2025-09")),
+    (('\n2025-05-31 * "Acme', '\n2025-05-20 custom "s75-commitment" "S02" "Acme" "po-4410 " 1.00 GBP ; here\n2025-05-31 * "Acme'),
+     "; here", ("po-4410", "already raised", ":" + str(line_of(ORDERS, "; po-4410")))),
+    (('"S02" "Bright Care" "PO-4500" 30000.00 GBP', '"S09" "Bright Care" "PO-4500" 30000.00 GBP ; here'),
+     "; here", ("S09", "unknown scheme")),
+    (('"S02" "Bright Care" "PO-4500" 30000.00 GBP', '"S02" "Bright Care" "PO-4500" 0.00 GBP ; here'),
+     "; here", ("more than nil",)),
+])
+def test_one_plain_error_for_each_mistake(change, marker, words):
+    old, new = change
+    assert old in ORDERS
+    assert_one_error(ORDERS.replace(old, new, 1), marker, *words)
+
+
+def test_an_accrual_twice_for_one_order_and_month():
+    text = ORDERS + '2025-09-30 custom "s75-accrual" "2025-09" "PO-4410" 1000.00 GBP ; here\n'
+    assert_one_error(text, "; here", "already accrued", "2025-09")
+
+
+def test_the_example_and_a_clean_ledger_with_orders_check_clean():
+    assert errors_of(ORDERS) == []
