@@ -8,6 +8,7 @@ beangulp importer that reads any such layout. Each line becomes
       source: "council-gl-2025-05.csv:17"
       cost-centre: "CC4102"
       account-code: "5410"
+      order: "PO-4410"                ; when the extract has an order column (rules.commitments)
       Expenses:Scheme:S02       48211.40 GBP
       Assets:Pool:Cash
 
@@ -31,6 +32,7 @@ from importers.base import (FileTotals, Known, Line, PendingLine, RowImporter, c
                             transaction_key, transaction_keys)
 from importers.mapping import SUSPENSE, Mapping
 from importers.personal import Pseudonyms, normalise_name
+from rules.commitments import ORDER
 from rules.entries import PERSONAL
 from importers.rows import Rejection, Row, data_rows
 from importers.values import hidden_character, parse_date, parse_money
@@ -99,10 +101,11 @@ class LedgerExtract(RowImporter):
         if not v["reference"]:
             return Rejection(row.file, row.number, "no transaction reference: it could not be "
                                                    "told apart from a repeat", amount)
-        hidden = hidden_character(v["reference"])
-        if hidden:
-            return Rejection(row.file, row.number, f"the reference holds an invisible or control character "
-                                                   f"({hidden}): retype it in the finance system's form", amount)
+        for field in ("reference", "order"):
+            hidden = hidden_character(v.get(field, ""))
+            if hidden:
+                return Rejection(row.file, row.number, f"the {field} holds an invisible or control character "
+                                                       f"({hidden}): retype it in the finance system's form", amount)
         account = self.mapping.account(self.layout.system, v["cost_centre"], v["account_code"])
         payee, narration = v["supplier"] or None, v["description"]
         personal = self.mapping.personal_narration(self.layout.system, v["cost_centre"], v["account_code"])
@@ -129,6 +132,9 @@ class LedgerExtract(RowImporter):
         meta = data.new_metadata(str(path), number)
         meta.update({"system": self.layout.system, "ref": v["reference"], "source": source,
                      "cost-centre": v["cost_centre"], "account-code": v["account_code"]})
+        order = " ".join(v.get("order", "").split())
+        if order:  # the order it draws down (rules.commitments)
+            meta[ORDER] = order
         if personal:
             meta[PERSONAL] = True
         return data.Transaction(

@@ -75,6 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     history.add_argument("ledger")
     history.add_argument("--scheme", required=True, help="the scheme's ID, e.g. S01")
     history.add_argument("--date", type=_date, help="YYYY-MM-DD (default: end of the latest month with spend)")
+    accrue = commands.add_parser("accrue", help="month-end accruals against the pool's orders (s75-commitment)")
+    accrue.add_argument("ledger")
+    accrue.add_argument("--month", required=True, help="YYYY-MM: accrued on its last day, reversed the next")
+    accrue.add_argument("--order", action="append", metavar="REFERENCE=AMOUNT",
+                        help="spend delivered against an order and not yet invoiced, e.g. PO-4410=12000.00; repeatable")
+    accrue.add_argument("--note", help="why, kept with each accrual (e.g. 'delivered, invoice awaited')")
+    accrue.add_argument("--wait", type=float, default=600, metavar="SECONDS",
+                        help="how long to wait for an import into the ledger to finish (default 600)")
     whatif = commands.add_parser("whatif", help="each partner's share now and under a scenario; writes nothing")
     whatif.add_argument("ledger")
     whatif.add_argument("--date", type=_date, help="YYYY-MM-DD (default: end of the latest month with spend)")
@@ -97,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     commands_run.update({"quarterly": _returns, "annual": _returns, "national-return": _returns})
     commands_run.update(whatif=_whatif, export=_export, consolidate=_consolidate)
     commands_run["budget-history"] = _budget_history
+    commands_run["accrue"] = _accrue
     try:
         # Python's cyclic collector off for the commands that read a ledger and lay it out: what they make
         # they keep until they end, and none of it is in a garbage cycle (reports.ledger.collector_paused)
@@ -237,6 +246,11 @@ def _verify(args) -> int:
 def _trace(args) -> int:
     from s75.trace import run_trace
     return run_trace(args)
+
+
+def _accrue(args) -> int:
+    from s75.accrue import run_accrue
+    return run_accrue(args)
 
 
 def _budget_history(args) -> int:

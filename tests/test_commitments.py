@@ -148,3 +148,69 @@ def test_an_accrual_twice_for_one_order_and_month():
 
 def test_the_example_and_a_clean_ledger_with_orders_check_clean():
     assert errors_of(ORDERS) == []
+
+
+# -- s75 accrue --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def ledger(tmp_path):
+    """The orders ledger without its accrual, including an imports/ folder, as a pool keeps it."""
+    (tmp_path / "imports").mkdir()
+    (tmp_path / "imports" / "0000-imports.beancount").write_text("")
+    main = tmp_path / "main.beancount"
+    main.write_text(ORDERS.split("2025-09-30 custom")[0] + 'include "imports/*.beancount"\n')
+    return main
+
+
+def written(ledger) -> list[str]:
+    return sorted(p.name for p in (ledger.parent / "imports").glob("*.beancount"))
+
+
+def test_accrue_writes_the_accrual_and_the_position_counts_it(ledger, capsys):
+    from s75.cli import main
+    assert main(["accrue", str(ledger), "--month", "2025-09", "--order", "po-4410=12,000.00",
+                 "--note", "September packages delivered, invoice awaited"]) == 0
+    out = capsys.readouterr().out
+    assert "accrued 12,000.00 against PO-4410 (S02, Acme Homecare Ltd) at 2025-09-30, reversed on 2025-10-01" in out
+    assert len(written(ledger)) == 2
+    entries, errors, _ = load_text(ledger.read_text().replace('include "imports/*.beancount"\n', "")
+                                   + "".join((p.read_text()) for p in (ledger.parent / "imports").glob("2*.beancount")))
+    assert errors == []
+    row = next(s for s in build_position(entries, datetime.date(2025, 9, 30)).schemes if s.scheme.scheme == "S02")
+    assert (row.actual_to_date, row.committed) == (D("67000.00"), D("8000.00"))  # as the hand-worked September
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--order", "PO-4410=12000.00", "--month", "2025-13"], ("2025-13", "YYYY-MM")),
+    (["--order", "PO-4410=20000.01"], ("20,000.01", "more than the 20,000.00", "40,000.00 drawn")),
+    (["--order", "PO-4410=0"], ("more than nil",)),
+    (["--order", "PO-4410=1.005"], ("two decimal places",)),
+    (["--order", "PO-4410"], ("REFERENCE=AMOUNT",)),
+    (["--order", "PO-9=1.00"], ("PO-9", "not an order", "PO-4410, PO-4500")),
+    (["--order", "PO-4500=1.00"], ("PO-4500", "closed on 2025-08-31")),
+    (["--order", "PO-4410=1.00", "--order", "po-4410=2.00"], ("given twice",)),
+    (["--order", "PO-4410=1.00", "--month", "2027-01"], ("2026-27", "not one of the pool's years")),
+    ([], ("at least one --order",)),
+])
+def test_accrue_refuses_and_writes_nothing(ledger, capsys, args, words):
+    from s75.cli import main
+    if "--month" not in args:
+        args = args + ["--month", "2025-09"]
+    before = ledger.read_text()
+    assert main(["accrue", str(ledger), *args]) == 1
+    err = capsys.readouterr().err
+    assert all(word in err for word in words), err
+    assert "Traceback" not in err and "nothing written" in err
+    assert written(ledger) == ["0000-imports.beancount"] and ledger.read_text() == before
+
+
+def test_accrue_refuses_a_second_accrual_for_the_month_and_a_locked_month(ledger, capsys):
+    from s75.cli import main
+    assert main(["accrue", str(ledger), "--month", "2025-09", "--order", "PO-4410=1000.00"]) == 0
+    capsys.readouterr()
+    assert main(["accrue", str(ledger), "--month", "2025-09", "--order", "PO-4410=1000.00"]) == 1
+    assert "already accrued for 2025-09" in capsys.readouterr().err
+    assert main(["lock", str(ledger), "--month", "2025-09"]) == 0
+    capsys.readouterr()
+    assert main(["accrue", str(ledger), "--month", "2025-09", "--order", "PO-4410=1000.00"]) == 1
+    assert "2025-09 is locked" in capsys.readouterr().err

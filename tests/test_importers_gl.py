@@ -249,3 +249,15 @@ def test_beangulp_extract_is_all_or_nothing(tmp_path, importers):
     text = HEADER + ROW.format(amount="10.00", ref="GL-1") + ROW.format(amount="x", ref="GL-2")
     with pytest.raises(Refused, match="extract.csv:3: amount 'x' is not a number"):
         importers[0].extract(str(write(tmp_path, text)), [])
+
+
+def test_an_order_column_is_written_as_order_and_an_invisible_character_in_it_rejects_the_row(tmp_path, importers):
+    header = HEADER.rstrip("\n") + ",PO Number\n"
+    path = write(tmp_path, header + ROW.format(amount="100.00", ref="GL-300001").rstrip("\n") + ", PO-4410 \n"
+                 + ROW.format(amount="5.00", ref="GL-300002").rstrip("\n") + ",PO\u200b4410\n"
+                 + ROW.format(amount="7.00", ref="GL-300003").rstrip("\n") + ",\n")
+    summary = run(path, importers)
+    assert summary.written == 2
+    assert 'order: "PO-4410"' in summary.text and summary.text.count("order:") == 1
+    assert [(r.number, r.reason.split(":")[0]) for r in summary.rejected] == [
+        (3, "the order holds an invisible or control character (U+200B)")]
