@@ -50,7 +50,7 @@ from rules.reader import read_agreement
 FORECAST, RISK_SHARE = "s75-forecast", "s75-risk-share"
 ALLOWED = (FORECAST, RISK_SHARE)
 COMMAND_LINE = "<--forecast>"  # the `filename` of a forecast change given on the command line
-_CHANGE = re.compile(r"^\s*([^=\s]+)\s*=\s*([+-]?)\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
+_AMOUNT = re.compile(r"^\s*([+-]?)\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -66,24 +66,36 @@ class ForecastChange:
 def parse_change(text: str) -> ForecastChange:
     """"S04=+200000" -> ForecastChange("S04", 200000.00, relative); ValueError saying what is wrong.
     An amount may have thousands separators and at most two decimals (pence)."""
-    match = _CHANGE.match(text)
+    if "=" not in text:
+        raise ValueError(f'"{text}" should be SCHEME=AMOUNT, e.g. S01=5800000 or S04=+200000')
+    scheme, given = text.split("=", 1)
+    try:
+        if not re.fullmatch(r"\s*[^=\s]+\s*", scheme):
+            raise ValueError(f'"{given.strip()}" is not an amount (e.g. 5800000, 5800000.00, +200000 or -50000)')
+        amount, relative = parse_amount(given)
+    except ValueError as exc:
+        raise ValueError(f'"{text}": {exc}') from None
+    return ForecastChange(scheme.strip(), amount, relative, text.strip())
+
+
+def parse_amount(text: str) -> tuple[Decimal, bool]:
+    """"+200000" -> (200000.00, True): the amount, signed, and whether it moves the outturn (a sign
+    given) rather than sets it; ValueError saying what is wrong with it."""
+    match = _AMOUNT.match(text)
     if match is None:
-        if "=" not in text:
-            raise ValueError(f'"{text}" should be SCHEME=AMOUNT, e.g. S01=5800000 or S04=+200000')
-        raise ValueError(f'"{text}": "{text.split("=", 1)[1].strip()}" is not an amount (e.g. 5800000, '
-                         '5800000.00, +200000 or -50000)')
-    scheme, sign, number = match.groups()
+        raise ValueError(f'"{text.strip()}" is not an amount (e.g. 5800000, 5800000.00, +200000 or -50000)')
+    sign, number = match.groups()
     digits = number.replace(",", "")
     if "," in number and not re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?", number):
-        raise ValueError(f'"{text}": "{number}" is not an amount: thousands separators go every three digits')
+        raise ValueError(f'"{number}" is not an amount: thousands separators go every three digits')
     try:
         amount = Decimal(digits)
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise ValueError(f'"{text}": "{number}" is not an amount') from None
+        raise ValueError(f'"{number}" is not an amount') from None
     if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(f'"{text}": {number} has more than two decimals; amounts are to the penny')
+        raise ValueError(f"{number} has more than two decimals; amounts are to the penny")
     amount = amount.quantize(Decimal("0.01"))
-    return ForecastChange(scheme, -amount if sign == "-" else amount, bool(sign), text.strip())
+    return (-amount if sign == "-" else amount), bool(sign)
 
 
 def fragment_errors(entries) -> list[S75Error]:

@@ -17,20 +17,14 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from beancount.parser import parser as beancount_parser
-
-from reports.ledger import file_problem, format_error, latest_month_end
+from reports.ledger import latest_month_end
+from reports.whatif import (SCENARIOS, WhatIfError, read_fragment, scenario_names, scenario_path,
+                            schemes_changed as changed_pairs, shares_side_by_side as share_rows, shown as _shown,
+                            steps_side_by_side, what_if)
 from rules.calendar import month_title
 from rules.directives import S75Error
-from rules.position import PoolPosition, PositionError, build_position
-from rules.scenario import (FORECAST, RISK_SHARE, ForecastChange, describe_error, fragment_errors, parse_change,
-                            scenario_agreement)
-
-SCENARIOS = "scenarios"  # beside the main file
-
-
-class WhatIfError(Exception):
-    """Bad input to `s75 whatif`: its message is the one line printed."""
+from rules.position import PoolPosition, PositionError
+from rules.scenario import FORECAST, RISK_SHARE, ForecastChange, describe_error, parse_change
 
 
 def run_whatif(args) -> int:
@@ -53,16 +47,16 @@ def run_whatif(args) -> int:
         print(f"{args.ledger}: no transactions yet; give --date", file=sys.stderr)
         return 1
     try:
-        current = build_position(loaded.entries, as_of)
+        result = what_if(loaded.entries, as_of, fragment, changes)
     except PositionError as exc:
         print(f"{args.ledger}: {exc}", file=sys.stderr)
         return 1
-    agreement, errors = scenario_agreement(loaded.entries, current, fragment, changes)
-    if errors:
+    if result.errors:
+        errors = result.errors
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         print(f"s75 whatif: {describe_error(errors[0])}{more}", file=sys.stderr)
         return 1
-    scenario = build_position(loaded.entries, as_of, agreement)
+    current, scenario = result.current, result.scenario
     if args.json:
         from reports.position_json import position_to_json
         print(json.dumps({"current": position_to_json(current), "scenario": position_to_json(scenario)}, indent=2))
@@ -85,11 +79,6 @@ def _changes(given: list[str]) -> list[ForecastChange]:
     return changes
 
 
-def scenario_path(ledger: str, name: str) -> Path:
-    """`scenarios/NAME.beancount` beside the ledger's main file."""
-    return Path(ledger).resolve().parent / SCENARIOS / f"{name}.beancount"
-
-
 def _fragments(args) -> list:
     """The directives of the scenario and the --steps file, read without loading them into the ledger."""
     entries = []
@@ -101,12 +90,12 @@ def _fragments(args) -> list:
         path = scenario_path(args.ledger, name)
         if not path.is_file():
             folder = path.parent
-            known = sorted(p.stem for p in folder.glob("*.beancount")) if folder.is_dir() else []
+            known = scenario_names(args.ledger)
             listed = f" (scenarios there: {', '.join(known)})" if known else f" ({_shown(folder)} has none)"
             raise WhatIfError(f'no scenario "{name}": {_shown(path)} does not exist{listed}')
-        entries += _read_fragment(path, "the scenario")
+        entries += read_fragment(path, "the scenario")
     if args.steps is not None:
-        steps = _read_fragment(Path(args.steps), "--steps")
+        steps = read_fragment(Path(args.steps), "--steps")
         forecast = next((e for e in steps if getattr(e, "type", None) == FORECAST), None)
         if forecast is not None:
             message = "--steps holds risk-share steps only; put forecasts in a scenario or give --forecast"
@@ -121,35 +110,8 @@ def _fragments(args) -> list:
     return entries
 
 
-def _read_fragment(path: Path, what: str) -> list:
-    problem = file_problem(str(path))
-    if problem is not None:
-        raise WhatIfError(f"{what}: {format_error(problem)}")
-    try:
-        entries, errors, options = beancount_parser.parse_file(str(path.resolve()))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WhatIfError(f"{what}: {_shown(path)} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
-    for include in options.get("include", []):
-        raise WhatIfError(f"{_shown(path)}: a scenario cannot include other files (include \"{include}\")")
-    for plugin, _ in options.get("plugin", []):
-        raise WhatIfError(f"{_shown(path)}: a scenario cannot load plugins (plugin \"{plugin}\")")
-    problems = list(errors) + fragment_errors(entries)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise WhatIfError(f"{format_error(problems[0])}{more}")
-    if not entries:
-        raise WhatIfError(f"{_shown(path)} holds no s75-forecast or s75-risk-share directive: nothing to change")
-    return entries
-
-
 def _side(entry) -> str | None:
     return entry.values[0].value if entry.values else None
-
-
-def _shown(path: Path) -> str:
-    import os
-    relative = os.path.relpath(path)
-    return str(path) if relative.startswith("..") else relative
 
 
 # ---- the terminal tables ----
@@ -195,11 +157,7 @@ def schemes_changed(current: PoolPosition, scenario: PoolPosition):
     table = Table(title="Forecast outturn: schemes the scenario changes", title_justify="left")
     for name in ("ID", "Scheme", "Budget", "Outturn now", "Outturn scenario", "Variance now", "Variance scenario"):
         table.add_column(name, justify="left" if name in ("ID", "Scheme") else "right")
-    after = {s.scheme.scheme: s for s in scenario.schemes}
-    for now in current.schemes:
-        then = after[now.scheme.scheme]
-        if (now.forecast_outturn, now.forecast_basis) == (then.forecast_outturn, then.forecast_basis):
-            continue
+    for now, then in changed_pairs(current, scenario):
         table.add_row(now.scheme.scheme, now.scheme.name, _money(now.annual_budget),
                       _money(now.forecast_outturn) + BASIS_MARK[now.forecast_basis],
                       _money(then.forecast_outturn) + BASIS_MARK[then.forecast_basis],
@@ -233,20 +191,14 @@ def risk_share_side_by_side(current: PoolPosition, scenario: PoolPosition):
         table.add_column(f"{partner} scenario", justify="right")
     table.add_column("Left now", justify="right")
     table.add_column("Left scenario", justify="right")
-    now_steps, then_steps = current.risk_share.steps, scenario.risk_share.steps
-    for index in range(max(len(now_steps), len(then_steps))):
-        a = now_steps[index] if index < len(now_steps) else None
-        b = then_steps[index] if index < len(then_steps) else None
-        if a is not None and b is not None and (a.number, a.label) == (b.number, b.label):
-            number, rule = str(a.number), a.label
-        else:
-            number = " / ".join(str(s.number) if s else "-" for s in (a, b))
-            rule = "\n".join(f"{when}: {s.label}" for when, s in (("now", a), ("scenario", b)) if s)
+    for pair in steps_side_by_side(current, scenario):
+        a, b = pair.now, pair.then
+        rule = "\n".join(f"{when}: {label}" if when else label for when, label in pair.rules)
         cells = []
         for partner in partners:
             cells += [_money(a.shares.get(partner)) if a else "", _money(b.shares.get(partner)) if b else ""]
-        table.add_row(number, rule, _money(a.variance_in) if a else "", _money(b.variance_in) if b else "", *cells,
-                      _money(a.variance_out) if a else "", _money(b.variance_out) if b else "")
+        table.add_row(pair.number, rule, _money(a.variance_in) if a else "", _money(b.variance_in) if b else "",
+                      *cells, _money(a.variance_out) if a else "", _money(b.variance_out) if b else "")
     table.add_section()
     totals = []
     for partner in partners:
@@ -265,14 +217,6 @@ def shares_side_by_side(current: PoolPosition, scenario: PoolPosition):
     table = Table(title="Each partner's share of the variance", title_justify="left")
     for name in ("Partner", "Now", "Under the scenario", "Change"):
         table.add_column(name, justify="left" if name == "Partner" else "right")
-    zero = Decimal("0.00")
-    for p in current.partners:
-        key = p.partner.partner
-        now = current.risk_share.shares.get(key, zero)
-        then = scenario.risk_share.shares.get(key, zero)
-        table.add_row(key, _money(now), _money(then), _money(then - now))
-    for label, attr in (("Carried forward", "carried_forward"), ("Unallocated", "unallocated")):
-        now, then = getattr(current.risk_share, attr), getattr(scenario.risk_share, attr)
-        if now or then:
-            table.add_row(label, _money(now), _money(then), _money(then - now))
+    for label, now, then, change in share_rows(current, scenario):
+        table.add_row(label, _money(now), _money(then), _money(change))
     return table

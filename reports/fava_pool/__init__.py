@@ -13,6 +13,10 @@ rules not loaded or loaded in the wrong order). The page says which months are l
 (rules.locks: `s75 lock`, and closed years) and marks them in the month list; an edit through Fava
 inside a locked month is one of the ledger's errors, listed like any other.
 
+The page's What if tab (`?view=whatif`, reports.fava_pool.whatif) is the what-if panel: forecasts
+changed or a named scenario chosen, each partner's share of the variance now and under it, side by
+side, from the function `s75 whatif` calls; a GET form that writes nothing.
+
 The month asked for (`?month=`) must be one the month list offers, checked before anything is built
 or kept; pages are kept for the PAGES_KEPT months last shown, so junk in the address cannot grow the
 process.
@@ -31,6 +35,7 @@ from flask import abort, g, request, send_file
 from flask import url_for as flask_url_for
 from markupsafe import Markup
 
+from reports.fava_pool.whatif import panel_markup
 from reports.html import statement_html
 from reports.ledger import Loaded, format_error, latest_month_end, pool_errors
 from reports.publish import month_end, render_statement
@@ -60,6 +65,7 @@ class PoolBudget(FavaExtensionBase):
         gc.freeze()
         self._pages: dict[str, tuple[str, str]] = {}
         self._downloads: dict[tuple[str, datetime.date], dict[str, bytes]] = {}
+        self._whatifs: dict = {}  # the what-if panel's results (reports.fava_pool.whatif)
         self._agreement = None
         self._pool_errors = None
         self._control = None
@@ -175,6 +181,20 @@ class PoolBudget(FavaExtensionBase):
 
     def page_markup(self, month: str) -> Markup:
         return Markup(self.page(month)[0])  # built by our autoescaping templates
+
+    def view(self) -> str:
+        """"whatif" for the what-if panel (`?view=whatif`), else "statement"."""
+        return "whatif" if request.args.get("view") == "whatif" else "statement"
+
+    def view_query(self, view: str, month: str) -> str:
+        """The page's query for a view of `month` (none: the latest)."""
+        return urlencode({**({"view": view} if view == "whatif" else {}), **({"month": month} if month else {})})
+
+    def whatif_markup(self) -> Markup:
+        """The what-if panel: forecasts changed or a scenario chosen, the shares now and under it."""
+        if not hasattr(self, "_whatifs"):
+            self.after_load_file()
+        return panel_markup(self)
 
     @extension_endpoint("download_xlsx")
     def download_xlsx(self):
