@@ -107,8 +107,12 @@ COLUMNS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("variance_to_date", "money", "actual less budget to date: positive an overspend"),
         ("forecast_outturn", "money", "forecast outturn for the year"),
         ("forecast_variance", "money", "forecast outturn less annual budget"),
-        ("forecast_basis", "text", "forecast, run-rate, budget or actual"),
+        ("forecast_basis", "text", "forecast, run-rate, commitments (run-rate plus orders), budget or actual"),
         ("forecast_date", "date", "when the forecast in use was made, empty for other bases"),
+        ("original_budget", "money", "the budget first set for the year"),
+        ("budget_changes", "money", "variations and virements to the date: annual_budget less original_budget"),
+        ("committed", "money", "what the scheme's orders still hold, not yet invoiced"),
+        ("actual_plus_committed", "money", "actual_to_date plus committed"),
     ),
     "monthly": (
         ("pool_id", "text", "the pool's ID"),
@@ -228,7 +232,8 @@ def _scheme(s) -> tuple:
     split = ", ".join(f"{name} {percent:.2f}" for name, percent in sc.split)
     return (sc.scheme, sc.name, sc.type, sc.area, sc.commissioner, split, sc.provider, sc.source, sc.recurrent,
             sc.new, sc.benefits, s.annual_budget, s.budget_to_date, s.actual_to_date, s.variance_to_date,
-            s.forecast_outturn, s.forecast_variance, s.forecast_basis, s.forecast_date)
+            s.forecast_outturn, s.forecast_variance, s.forecast_basis, s.forecast_date, s.original_budget,
+            s.budget_changes, s.committed, s.actual_plus_committed)
 
 
 def _monthly(position: PoolPosition) -> list[tuple]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rules.allocation import to_penny
-from rules.position import PARTNER_FIELDS, SCHEME_FIELDS, PoolPosition
+from rules.position import BUDGET_FIELDS, COMMITMENT_FIELDS, PARTNER_FIELDS, SCHEME_FIELDS, PoolPosition
 
 SHAPE_VERSION = 1
 
@@ -30,11 +30,12 @@ def position_to_json(position: PoolPosition) -> dict:
         "schemes": [_scheme(s) for s in position.schemes],
         "totals": {
             "partners": {f: money(position.partner_totals[f]) for f in PARTNER_FIELDS},
-            "schemes": {f: money(position.scheme_totals[f]) for f in SCHEME_FIELDS},
+            "schemes": {f: money(position.scheme_totals[f]) for f in SCHEME_FIELDS + BUDGET_FIELDS + COMMITMENT_FIELDS},
         },
         "carried_in": money(position.carried_in),
         "tranches": [_tranche(t) for t in position.tranches],
         "risk_share": _risk_share(position),
+        "commitments": [_order(o) for o in position.commitments],
     }
 
 
@@ -104,7 +105,14 @@ def _scheme(s) -> dict:
         "split": [{"partner": name, "percent": f"{pct:.2f}"} for name, pct in sc.split],
         "provider": sc.provider, "source": sc.source, "recurrent": sc.recurrent, "new": sc.new,
         "benefits": money(sc.benefits), "accounts": list(sc.accounts),
-        **{f: money(getattr(s, f)) for f in SCHEME_FIELDS},
+        **{f: money(getattr(s, f)) for f in SCHEME_FIELDS + BUDGET_FIELDS + COMMITMENT_FIELDS},
         "forecast_basis": s.forecast_basis,
         "forecast_date": s.forecast_date.isoformat() if s.forecast_date else None,
     }
+
+
+def _order(o) -> dict:
+    c = o.commitment
+    return {"order": c.reference, "scheme": c.scheme, "supplier": c.supplier, "raised": c.date.isoformat(),
+            "description": c.description, "amount": money(c.amount), "drawn": money(o.drawn),
+            "committed": money(o.outstanding), "closed": c.closed.isoformat() if c.closed else None}

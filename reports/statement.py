@@ -24,7 +24,8 @@ from pathlib import Path
 from rules.agreement import AREAS, Commentary, Signoff
 from rules.allocation import to_penny
 from rules.calendar import month_number, month_title
-from rules.position import BUDGET_FIELDS, MOVEMENT_FIELDS, SCHEME_FIELDS, PoolPosition, SchemePosition
+from rules.position import (BUDGET_FIELDS, COMMITMENT_FIELDS, MOVEMENT_FIELDS, SCHEME_FIELDS, PoolPosition,
+                            SchemePosition)
 
 ZERO = Decimal("0.00")
 AMBER_LIMIT = Decimal("0.05")  # overspend as a fraction of the annual budget
@@ -148,7 +149,7 @@ def area_subtotals(position: PoolPosition) -> tuple[AreaSubtotal, ...]:
         if schemes:
             rows.append(AreaSubtotal(area, len(schemes),
                                      {f: sum((getattr(s, f) for s in schemes), ZERO)
-                                      for f in SCHEME_FIELDS + MOVEMENT_FIELDS + BUDGET_FIELDS}))
+                                      for f in SCHEME_FIELDS + MOVEMENT_FIELDS + BUDGET_FIELDS + COMMITMENT_FIELDS}))
     return tuple(rows)
 
 

@@ -24,6 +24,9 @@ SCHEME_COLUMNS = (
     ("Variance to date", MONEY), ("Forecast outturn", MONEY), ("Forecast basis", TEXT),
     ("Forecast variance", MONEY), ("Planned savings", MONEY), ("RAG", TEXT),
     ("Outturn at previous month end", MONEY), ("Movement in outturn", MONEY), ("Forecast note", TEXT))
+COMMITMENT_COLUMNS = (("Committed", MONEY), ("Actual plus committed", MONEY))  # when the pool has orders
+ORDER_COLUMNS = (("Order", TEXT), ("Scheme", TEXT), ("Supplier", TEXT), ("Raised", DATE), ("Description", TEXT),
+                 ("Amount", MONEY), ("Drawn down", MONEY), ("Committed", MONEY), ("Closed", DATE))
 AREA_COLUMN = 4  # "Area of spend" in SCHEME_COLUMNS
 ADVERSE_COLUMNS = ("Variance to date", "Forecast variance")  # red when positive (an overspend)
 # A scheme row's formulas over its own cells: column -> (minuend, subtrahend), by heading.
@@ -44,40 +47,73 @@ def schemes_sheet(sheet: Sheet, st: Statement) -> None:
                      else "") + "; forecast note: as recorded with the scheme's forecast.")
     sheet.wrap_width = SCHEME_WRAP
     first = SCHEME_TOP + 1
-    last = sheet.table(SCHEME_TOP, SCHEME_COLUMNS, [_scheme_values(s, st) for s in st.position.schemes])
+    columns = scheme_columns(st)
+    last = sheet.table(SCHEME_TOP, columns, [_scheme_values(s, st, columns) for s in st.position.schemes])
     for row, s in enumerate(st.position.schemes, first):
         for heading, (plus, minus) in SCHEME_FORMULAS.items():
-            col = column(SCHEME_COLUMNS, heading)
-            a, b = (xl_col_to_name(column(SCHEME_COLUMNS, h) - 1) for h in (plus, minus))
+            col = column(columns, heading)
+            a, b = (xl_col_to_name(column(columns, h) - 1) for h in (plus, minus))
             value = {"Changes": s.budget_changes, "Variance to date": s.variance_to_date, "Forecast variance": s.forecast_variance,
                      "Movement in outturn": s.forecast_movement}[heading]
             sheet.formula(row, col, f"={a}{row}-{b}{row}", MONEY, value)
         rag = st.rag.get(s.scheme.scheme)
         if rag in RAG_COLOURS:
-            sheet.text(row, column(SCHEME_COLUMNS, "RAG"), rag, fill=RAG_COLOURS[rag])
-    sheet.ws.autofilter(SCHEME_TOP - 1, 0, last - 1, len(SCHEME_COLUMNS) - 1)
+            sheet.text(row, column(columns, "RAG"), rag, fill=RAG_COLOURS[rag])
+    sheet.ws.autofilter(SCHEME_TOP - 1, 0, last - 1, len(columns) - 1)
     sheet.ws.freeze_panes(SCHEME_TOP, 2)
-    money = kinds(SCHEME_COLUMNS, MONEY)
+    money = kinds(columns, MONEY)
     sheet.total_row(last + 1, first, last, money)
-    end = _areas(sheet, st, last + 3, first, last, money)
+    end = _areas(sheet, st, last + 3, first, last, money, columns)
     for heading in ADVERSE_COLUMNS:
-        col = column(SCHEME_COLUMNS, heading)
+        col = column(columns, heading)
         sheet.adverse(first, last + 1, col)
         sheet.adverse(last + 5, end, col)
     sheet.line(end + 2, VARIANCE_NOTE)
     sheet.line(end + 3, RAG_NOTE)
-    _adjustments(sheet, st, end + 5)
+    end = _orders(sheet, st, end + 5)
+    _adjustments(sheet, st, end)
 
 
-def _scheme_values(s, st: Statement) -> list:
-    """A scheme's row, in SCHEME_COLUMNS order (its variances are then written as formulas)."""
+def scheme_columns(st: Statement) -> tuple[tuple[str, str], ...]:
+    """SCHEME_COLUMNS, with Committed and Actual plus committed after Actual to date when the pool has
+    orders raised by the statement's date (rules.commitments)."""
+    if not st.position.commitments:
+        return SCHEME_COLUMNS
+    at = [heading for heading, _ in SCHEME_COLUMNS].index("Actual to date") + 1
+    return SCHEME_COLUMNS[:at] + COMMITMENT_COLUMNS + SCHEME_COLUMNS[at:]
+
+
+def _scheme_values(s, st: Statement, columns) -> list:
+    """A scheme's row, in the order of `columns` (its changes and variances are then written as formulas)."""
     sc = s.scheme
-    return [sc.scheme, sc.name, sc.type, sc.area, _commissioner(sc), sc.provider,
-            st.position.agreement.sources.get(sc.source, sc.source),
-            "Recurrent" if sc.recurrent else "Non-recurrent", "New" if sc.new else "Existing",
-            s.original_budget, s.budget_changes, s.annual_budget, s.budget_to_date, s.actual_to_date, s.variance_to_date, s.forecast_outturn,
-            s.forecast_basis, s.forecast_variance, None if sc.benefits is None else -sc.benefits, st.rag.get(sc.scheme),
-            s.previous_outturn, s.forecast_movement, s.forecast_note]
+    values = {
+        "ID": sc.scheme, "Scheme": sc.name, "Scheme type": sc.type, "Area of spend": sc.area,
+        "Commissioner": _commissioner(sc), "Lead provider": sc.provider,
+        "Funding source": st.position.agreement.sources.get(sc.source, sc.source),
+        "Recurrent": "Recurrent" if sc.recurrent else "Non-recurrent", "New/existing": "New" if sc.new else "Existing",
+        "Original budget": s.original_budget, "Changes": s.budget_changes, "Revised budget": s.annual_budget,
+        "Budget to date": s.budget_to_date, "Actual to date": s.actual_to_date, "Committed": s.committed,
+        "Actual plus committed": s.actual_plus_committed, "Variance to date": s.variance_to_date,
+        "Forecast outturn": s.forecast_outturn, "Forecast basis": s.forecast_basis,
+        "Forecast variance": s.forecast_variance, "Planned savings": None if sc.benefits is None else -sc.benefits,
+        "RAG": st.rag.get(sc.scheme), "Outturn at previous month end": s.previous_outturn,
+        "Movement in outturn": s.forecast_movement, "Forecast note": s.forecast_note}
+    return [values[heading] for heading, _ in columns]
+
+
+def _orders(sheet: Sheet, st: Statement, row: int) -> int:
+    """The orders raised by the statement's date, with what was drawn down and what is still committed,
+    and a Total row; returns the row to go on from (nothing when the pool has no orders)."""
+    orders = st.position.commitments
+    if not orders:
+        return row
+    sheet.line(row, "Orders (commitments)", bold=True)
+    rows = [[o.commitment.reference, o.commitment.scheme, o.commitment.supplier, o.commitment.date,
+             o.commitment.description, o.commitment.amount, o.drawn, o.outstanding, o.commitment.closed]
+            for o in orders]
+    last = sheet.table(row + 1, ORDER_COLUMNS, rows)
+    sheet.total_row(last + 1, row + 2, last, kinds(ORDER_COLUMNS, MONEY))
+    return last + 3
 
 
 def _commissioner(scheme) -> str:
@@ -87,11 +123,11 @@ def _commissioner(scheme) -> str:
     return "Joint: " + " / ".join(f"{partner} {pct.normalize():f}%" for partner, pct in scheme.split)
 
 
-def _areas(sheet: Sheet, st: Statement, row: int, first: int, last: int, money: dict[int, str]) -> int:
+def _areas(sheet: Sheet, st: Statement, row: int, first: int, last: int, money: dict[int, str], columns) -> int:
     """Subtotals by area of spend as COUNTIF/SUMIF over the scheme block; returns the last row used."""
     sheet.line(row, "Subtotals by area of spend", bold=True)
     header = row + 1
-    sheet.header(header, {1: "Area of spend", 2: "Schemes", **{c: SCHEME_COLUMNS[c - 1][0] for c in money}})
+    sheet.header(header, {1: "Area of spend", 2: "Schemes", **{c: columns[c - 1][0] for c in money}})
     area = xl_col_to_name(AREA_COLUMN - 1)
     criteria = f"${area}${first}:${area}${last}"
     for row, subtotal in enumerate(st.areas, header + 1):

@@ -12,7 +12,7 @@ from rules.position import PoolPosition
 from rules.allocation import to_penny
 from rules.calendar import month_title
 
-BASIS_MARK = {"forecast": "", "run-rate": " r", "budget": " b", "actual": ""}
+BASIS_MARK = {"forecast": "", "run-rate": " r", "commitments": " c", "budget": " b", "actual": ""}
 
 
 def money(value: Decimal | None) -> str:
@@ -33,6 +33,8 @@ def print_position(position: PoolPosition, file=None) -> None:
     bases = {s.forecast_basis for s in position.schemes}
     if "run-rate" in bases:
         console.print(" r  no forecast recorded: outturn is the run-rate (actual to date / months x 12)")
+    if "commitments" in bases:
+        console.print(" c  no forecast recorded: outturn is actual + committed + the run-rate for the months left")
     if "budget" in bases:
         console.print(" b  no forecast and no spend yet: outturn is the budget")
 
@@ -55,22 +57,30 @@ def contributions_table(position: PoolPosition) -> Table:
 
 
 def schemes_table(position: PoolPosition) -> Table:
+    """The schemes, with Committed and Actual plus committed when the pool has orders raised."""
     table = Table(title="Schemes", title_justify="left")
-    for name in ("ID", "Scheme", "Commissioner", "Budget", "Budget to date", "Actual to date",
-                 "Variance to date", "Forecast outturn", "Forecast variance"):
-        table.add_column(name, justify="left" if name in ("ID", "Scheme", "Commissioner") else "right")
+    orders = bool(position.commitments)
+    fields = ("annual_budget", "budget_to_date", "actual_to_date") + (
+        ("committed", "actual_plus_committed") if orders else ()) + ("variance_to_date", "forecast_outturn",
+                                                                     "forecast_variance")
+    names = {"annual_budget": "Budget", "budget_to_date": "Budget to date", "actual_to_date": "Actual to date",
+             "committed": "Committed", "actual_plus_committed": "Actual + committed",
+             "variance_to_date": "Variance to date", "forecast_outturn": "Forecast outturn",
+             "forecast_variance": "Forecast variance"}
+    for name in ("ID", "Scheme", "Commissioner"):
+        table.add_column(name, justify="left")
+    for field in fields:
+        table.add_column(names[field], justify="right")
     for s in position.schemes:
         sc = s.scheme
         commissioner = sc.commissioner if sc.commissioner != "joint" else \
             "joint " + "/".join(f"{p} {pct:g}%" for p, pct in sc.split)
-        table.add_row(sc.scheme, sc.name, commissioner, money(s.annual_budget), money(s.budget_to_date),
-                      money(s.actual_to_date), money(s.variance_to_date),
-                      money(s.forecast_outturn) + BASIS_MARK[s.forecast_basis], money(s.forecast_variance))
+        table.add_row(sc.scheme, sc.name, commissioner,
+                      *(money(getattr(s, f)) + (BASIS_MARK[s.forecast_basis] if f == "forecast_outturn" else "")
+                        for f in fields))
     t = position.scheme_totals
     table.add_section()
-    table.add_row("", "[b]Total[/b]", "", money(t["annual_budget"]), money(t["budget_to_date"]),
-                  money(t["actual_to_date"]), money(t["variance_to_date"]), money(t["forecast_outturn"]),
-                  money(t["forecast_variance"]))
+    table.add_row("", "[b]Total[/b]", "", *(money(t[f]) for f in fields))
     return table
 
 

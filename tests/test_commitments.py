@@ -214,3 +214,72 @@ def test_accrue_refuses_a_second_accrual_for_the_month_and_a_locked_month(ledger
     capsys.readouterr()
     assert main(["accrue", str(ledger), "--month", "2025-09", "--order", "PO-4410=1000.00"]) == 1
     assert "2025-09 is locked" in capsys.readouterr().err
+
+
+# -- what the statement shows ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def september():
+    from reports.statement import build_statement
+    entries, errors, options = load_text(ORDERS)
+    assert errors == []
+    return build_statement(build_position(entries, datetime.date(2025, 9, 30)), [], datetime.date(2025, 10, 20))
+
+
+def test_the_statement_html_shows_committed_actual_plus_committed_the_basis_and_the_orders(september):
+    from htmlcells import cells
+    from reports.html import statement_html
+    html = statement_html(september)
+    found = cells(html).cells
+    assert (found[("scheme=S02", "committed")], found[("scheme=S02", "actual_plus_committed")]) == (
+        "8,000.00", "75,000.00")
+    assert found[("scheme=S02", "forecast_outturn")].startswith("142,000.00") and ">c</abbr>" in html
+    assert (found[("total=schemes", "committed")], found[("total=schemes", "actual_plus_committed")]) == (
+        "8,000.00", "125,000.00")
+    assert (found[("order=PO-4410", "amount")], found[("order=PO-4410", "drawn")], found[("order=PO-4410", "committed")]) \
+        == ("60,000.00", "52,000.00", "8,000.00")
+    assert found[("order=PO-4500", "committed")] == "0.00"
+
+
+def test_the_workbook_shows_them_too(september):
+    import io
+    import openpyxl
+    from reports.workbook import statement_xlsx
+    ws = openpyxl.load_workbook(io.BytesIO(statement_xlsx(september)), data_only=True)["Finance - Schemes"]
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "ID")
+    columns = {ws.cell(header, c).value: c for c in range(1, ws.max_column + 1)}
+    row = next(r for r in range(header + 1, ws.max_row + 1) if ws.cell(r, 1).value == "S02")
+    assert [D(str(ws.cell(row, columns[h]).value)) for h in ("Actual to date", "Committed", "Actual plus committed")] \
+        == [D("67000"), D("8000"), D("75000")]
+    assert ws.cell(row, columns["Forecast basis"]).value == "commitments"
+    orders = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Orders (commitments)")
+    assert [ws.cell(orders + 2, c).value for c in (1, 2, 3)] == ["PO-4410", "S02", "Acme Homecare Ltd"]
+    assert [D(str(ws.cell(orders + 2, c).value)) for c in (6, 7, 8)] == [D("60000"), D("52000"), D("8000")]
+
+
+def test_a_pool_without_orders_shows_no_commitment_columns():
+    from reports.html import statement_html
+    from reports.statement import build_statement
+    entries, errors, _ = load_text(BASE)
+    assert errors == []
+    statement = build_statement(build_position(entries, datetime.date(2025, 9, 30)), [], datetime.date(2025, 10, 20))
+    html = statement_html(statement)
+    assert "Committed" not in html and "Orders (commitments)" not in html
+
+
+def test_s75_position_shows_committed_and_marks_the_basis(tmp_path, capsys):
+    from s75.cli import main
+    ledger = tmp_path / "orders.beancount"
+    ledger.write_text(ORDERS)
+    assert main(["position", str(ledger), "--date", "2025-09-30"]) == 0
+    out = capsys.readouterr().out
+    assert "Committed" in out and "8,000.00" in out and "75,000.00" in out and "142,000.00 c" in out
+    assert " c  no forecast recorded" in out
+    assert main(["position", str(ledger), "--date", "2025-09-30", "--json"]) == 0
+    import json
+    shape = json.loads(capsys.readouterr().out)
+    s02 = next(s for s in shape["schemes"] if s["id"] == "S02")
+    assert (s02["committed"], s02["actual_plus_committed"], s02["forecast_basis"]) == ("8000.00", "75000.00",
+                                                                                      "commitments")
+    assert [(o["order"], o["drawn"], o["committed"]) for o in shape["commitments"]] == [
+        ("PO-4410", "52000.00", "8000.00"), ("PO-4500", "10000.00", "0.00")]

@@ -78,7 +78,7 @@ def test_example_month_6_spend_is_reproduced_by_its_extract(tmp_path, ledger, im
         (empty / name).write_bytes((EXAMPLE.parent / name).read_bytes())
     (empty / "2025-26").mkdir()
     for name in ("plan.beancount", "forecasts.beancount", "metrics.beancount", "receipts.beancount",
-                 "statements.beancount"):
+                 "statements.beancount", "commitments.beancount"):
         (empty / "2025-26" / name).write_bytes((EXAMPLE.parent / "2025-26" / name).read_bytes())
     main = (EXAMPLE.read_text().replace('include "2025-26/spend-*.beancount"\n', "")
             .replace('include "imports/*.beancount"\n', 'include "imported.beancount"\n'))

@@ -154,6 +154,10 @@ def test_the_html_shows_the_hand_figures(written):
         assert money(got[(f"scheme={scheme}", "actual_in_quarter")]) == D(quarter)
         assert money(got[(f"scheme={scheme}", "actual_to_date")]) == D(to_date)
     assert money(got[("area=Other", "variance_in_quarter")]) == D("-150000.00")
+    # commitments: the example's one order, PO-88120 for S08, raised on 15 September and not yet drawn
+    assert money(got[("scheme=S08", "committed")]) == D("180000.00")
+    assert money(got[("scheme=S01", "committed")]) == D("0.00")
+    assert money(got[("area=Social care", "committed")]) == D("180000.00")
     assert money(got[("total=forecast", "forecast_variance")]) == D("254000.00")
     assert money(got[("total=risk-share", "ICB")]) == D("127606.19")
     assert got[("metric=NEA:2025-26 Q2", "actual")] == "4875"

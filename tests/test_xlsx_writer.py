@@ -17,7 +17,9 @@ from reports.xlsx import statement_xlsx
 from rules.position import build_position
 
 SHEETS = ["Finance - Summary", "Finance - Schemes", "Risk Share", "Tranches", "Metrics"]
-MONEY_COLUMNS = "JKLMNOPRS"  # on Finance - Schemes: original budget to planned savings, not the basis (Q)
+# On Finance - Schemes, for the example (which has an order, so Committed and Actual plus committed follow
+# Actual to date): original budget to planned savings, but not the forecast basis (S).
+MONEY_COLUMNS = "JKLMNOPQRTU"
 GENERATED = datetime.date(2025, 10, 20)
 
 
@@ -74,7 +76,7 @@ def test_scheme_block_is_plain_and_filterable(workbook, statement):
     ws = workbook["Finance - Schemes"]
     header, first, last = scheme_rows(ws, len(statement.position.schemes))
     assert not ws.merged_cells.ranges
-    assert ws.auto_filter.ref == f"A{header}:W{last}"  # to the forecast note
+    assert ws.auto_filter.ref == f"A{header}:Y{last}"  # to the forecast note
     area_row = next(row for row in range(last + 1, ws.max_row + 1) if ws[f"A{row}"].value == statement.areas[0].area)
     assert ws[f"J{area_row}"].value == f"=SUMIF($D${first}:$D${last},A{area_row},J${first}:J${last})"
 

@@ -32,8 +32,8 @@ ZERO = Decimal("0.00")
 QUARTER = re.compile(r"^(\d{4}-\d{2})-Q([1-4])$")
 INCOME_FIELDS = ("agreed", "received_in_quarter", "received_to_date", "outstanding")
 QUARTER_FIELDS = ("budget_in_quarter", "actual_in_quarter", "variance_in_quarter")
-EXPENDITURE_FIELDS = ("annual_budget", *QUARTER_FIELDS, "budget_to_date", "actual_to_date", "variance_to_date",
-                      "forecast_outturn", "forecast_variance")
+EXPENDITURE_FIELDS = ("annual_budget", *QUARTER_FIELDS, "budget_to_date", "actual_to_date", "committed",
+                      "variance_to_date", "forecast_outturn", "forecast_variance")
 
 
 class ReturnError(ValueError):
@@ -176,7 +176,7 @@ def _partner_income(partner, before: PoolPosition | None) -> PartnerIncome:
 def _scheme_line(scheme: SchemePosition, months: range) -> SchemeLine:
     budget = sum((scheme.monthly_budget[m] for m in months), ZERO)
     actual = sum((scheme.monthly_actual[m] for m in months), ZERO)
-    values = {f: getattr(scheme, f) for f in SCHEME_FIELDS}
+    values = {f: getattr(scheme, f) for f in SCHEME_FIELDS + ("committed",)}
     values.update(budget_in_quarter=budget, actual_in_quarter=actual, variance_in_quarter=actual - budget)
     return SchemeLine(scheme, values)
 

@@ -16,10 +16,10 @@ from rules.agreement import JOINT
 SPEND_LABELS = {
     "annual_budget": "Annual budget", "budget_in_quarter": "Budget in quarter", "actual_in_quarter": "Actual in quarter",
     "variance_in_quarter": "Variance in quarter", "budget_to_date": "Budget to date", "actual_to_date": "Actual to date",
-    "variance_to_date": "Variance to date", "forecast_outturn": "Forecast outturn",
+    "committed": "Committed (orders)", "variance_to_date": "Variance to date", "forecast_outturn": "Forecast outturn",
     "forecast_variance": "Forecast variance"}
 SPEND_FIELDS = ("budget_in_quarter", "actual_in_quarter", "variance_in_quarter", "budget_to_date", "actual_to_date",
-                "variance_to_date")
+                "committed", "variance_to_date")
 INCOME_LABELS = {"agreed": "Agreed for the year", "received_in_quarter": "Received in quarter",
                  "received_to_date": "Received to date", "outstanding": "Outstanding"}
 
