@@ -5,8 +5,6 @@ the Agreement, so what is right still counts. Every message names the directive'
 """
 from __future__ import annotations
 
-import calendar
-import datetime
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -15,11 +13,11 @@ from typing import Any, Iterable
 from beancount.core import account as account_lib
 from beancount.core import data
 
-from rules import budget_history, directives, reader_checks, reader_commitments, reader_terms
-from rules.agreement import (AREAS, JOINT, KINDS, Agreement, Budget, Commentary, Contribution, Forecast, Metric,
-                             MetricActual, MetricPlan, Partner, Pool, Scheme, Signoff, natural_key, parse_shares)
+from rules import budget_history, directives, reader_checks, reader_commitments, reader_statements, reader_terms
+from rules.agreement import (AREAS, JOINT, KINDS, Agreement, Budget, Contribution, Forecast, Metric,
+                             MetricActual, MetricPlan, Partner, Pool, Scheme, natural_key, parse_shares)
 from rules.allocation import spread_evenly
-from rules.calendar import month_number, parse_period, parse_year, year_of
+from rules.calendar import parse_period, parse_year
 from rules.commitments import order_key
 from rules.directives import S75Error, error
 from rules.entries import where
@@ -27,8 +25,6 @@ from rules.entries import where
 # A pool ID names the statement's files, so it must be safe as (part of) a file name anywhere.
 SAFE_POOL_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
-# A statement's month, as commentary and sign-off name it.
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 # Directives others refer to are read first, whatever their dates.
 FIRST = ("s75-pool", "s75-partner", "s75-source", "s75-metric", "s75-scheme", "s75-commitment")
@@ -71,7 +67,7 @@ def read_agreement(entries: Iterable[Any]) -> tuple[Agreement, list[S75Error]]:
     errors.extend(reader_checks.check_actuals(agreement))
     errors.extend(reader_terms.check_terms(agreement, customs, state.incomplete_risk_sets))
     errors.extend(reader_checks.check_carrying_budgets(agreement, state))
-    errors.extend(_check_statement_months(agreement))
+    errors.extend(reader_statements.check_statement_months(agreement))
     agreement.incomplete_years = set(state.incomplete_years)
     return agreement, errors
 
@@ -343,71 +339,6 @@ def _close(agreement, entry, v, state):
     return errors
 
 
-def _statement_month(entry, text: str, errors) -> datetime.date | None:
-    """The last day of the month "YYYY-MM" a commentary or sign-off is for; None (with an error) when
-    the month is not written so."""
-    match = MONTH.fullmatch(text)
-    if match is None:
-        errors.append(error(entry, f'{entry.type}: month "{text}" should look like "2025-09"'))
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
-    return datetime.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _twice(entry, found, month: str):
-    what = "commentary" if entry.type == "s75-commentary" else "sign-off"
-    return error(entry, f"{entry.type}: {month} has a {what} already, at {where(found.meta)}: keep one")
-
-
-def _commentary(agreement, entry, v, state):
-    errors = []
-    _statement_month(entry, v["month"], errors)
-    if not v["text"].strip():
-        errors.append(error(entry, f'{entry.type}: the commentary for {v["month"]} is empty'))
-    if not errors and v["month"] in agreement.commentaries:
-        errors.append(_twice(entry, agreement.commentaries[v["month"]], v["month"]))
-    if not errors:
-        agreement.commentaries[v["month"]] = Commentary(v["month"], v["text"], entry.date, entry.meta)
-    return errors
-
-
-def _signoff(agreement, entry, v, state):
-    errors = []
-    end = _statement_month(entry, v["month"], errors)
-    prepared, reviewed, signed = v["prepared-by"].strip(), v["reviewed-by"].strip(), v["date"]
-    for key, name in (("prepared-by", prepared), ("reviewed-by", reviewed)):
-        if not name:
-            errors.append(error(entry, f"{entry.type}: {key} is empty: name who {key.split('-')[0]} the statement"))
-    if prepared and prepared.casefold() == reviewed.casefold():
-        errors.append(error(entry, f'{entry.type}: "{prepared}" both prepared and reviewed the {v["month"]} '
-                                   "statement: the reviewer is someone else"))
-    if end is not None and signed <= end:
-        errors.append(error(entry, f"{entry.type}: signed off on {signed}, but Month {month_number(end)} "
-                                   f"({v['month']}) runs to {end}: a month is signed off after it ends"))
-    if signed > entry.date:
-        errors.append(error(entry, f"{entry.type}: signed off on {signed}, after the directive's date {entry.date}: "
-                                   "record a sign-off once it is given, dated that day or later"))
-    if not errors and v["month"] in agreement.signoffs:
-        errors.append(_twice(entry, agreement.signoffs[v["month"]], v["month"]))
-    if not errors:
-        agreement.signoffs[v["month"]] = Signoff(v["month"], prepared, reviewed, signed, entry.date, entry.meta)
-    return errors
-
-
-def _check_statement_months(agreement: Agreement) -> list[S75Error]:
-    """Commentary and sign-off for a month outside the pool's years: an error at each, left out."""
-    errors = []
-    years = set(agreement.years())
-    for kind, records in (("s75-commentary", agreement.commentaries), ("s75-signoff", agreement.signoffs)):
-        for month, record in list(records.items()):
-            year = year_of(datetime.date(int(month[:4]), int(month[5:]), 1))
-            if year not in years:
-                errors.append(S75Error(record.meta, f"{kind}: {month} is in {year.label}, which the pool does not "
-                                                    "have (no contributions or budgets for it)", None))
-                del records[month]
-    return errors
-
-
 _HANDLERS = {
     "s75-pool": _pool, "s75-partner": _partner, "s75-source": _source, "s75-metric": _metric,
     "s75-scheme": _scheme, "s75-contribution": _contribution, "s75-budget": _budget,
@@ -415,7 +346,7 @@ _HANDLERS = {
     "s75-tranche": reader_terms.read_tranche, "s75-virement": reader_terms.read_virement,
     "s75-risk-share": reader_terms.read_risk_step, "s75-prior-spend": _prior_spend,
     "s75-contingency-plan": _contingency_plan, "s75-close": _close,
-    "s75-commentary": _commentary, "s75-signoff": _signoff,
+    "s75-commentary": reader_statements.read_commentary, "s75-signoff": reader_statements.read_signoff,
     "s75-commitment": reader_commitments.read_commitment, "s75-accrual": reader_commitments.read_accrual,
     "s75-lock": lambda agreement, entry, values, state: [],  # not part of the agreement: rules.locks
 }
