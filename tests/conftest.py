@@ -1,6 +1,8 @@
-"""Shared test helpers: paths, loading a ledger from text, and finding a line in it."""
+"""Shared test helpers: paths, loading a ledger from text, finding a line in it, and for the browser
+tests Fava serving a ledger and Chromium."""
 from __future__ import annotations
 
+import contextlib
 import textwrap
 from pathlib import Path
 
@@ -35,3 +37,28 @@ def worked_entries():
     entries, errors, options = loader.load_file(str(WORKED))
     assert errors == []
     return entries
+
+
+@contextlib.contextmanager
+def fava_serving(ledger: Path):
+    """The base address of Fava serving `ledger` on this computer, stopped afterwards."""
+    from test_fava_browser import serve
+    process, base = serve(ledger)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, for one test module (a module that starts Playwright itself
+    does not ask for it)."""
+    from playwright.sync_api import sync_playwright
+
+    from test_fava_browser import ARGS, CHROMIUM
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()

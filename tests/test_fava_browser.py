@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, fava_serving
 from s75.cli import main
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,19 +55,8 @@ def serve(ledger: Path):
 
 @pytest.fixture(scope="module")
 def fava():
-    process, base = serve(EXAMPLE)
-    yield base
-    process.terminate()
-    process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with fava_serving(EXAMPLE) as base:
+        yield base
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from conftest import EXAMPLE
-from test_fava_browser import ARGS, CHROMIUM, SLUG, figure, serve
+from conftest import EXAMPLE, fava_serving
+from test_fava_browser import SLUG, figure
 
 PAGE = f"/{SLUG}/extension/PoolBudget/"
 MONEY = ("annual_budget", "budget_to_date", "actual_to_date", "variance_to_date", "forecast_outturn",
@@ -27,19 +27,8 @@ DESCRIPTIVE = ("Scheme type", "Area of spend", "Commissioner", "Lead provider", 
 
 @pytest.fixture(scope="module")
 def fava():
-    process, base = serve(EXAMPLE)
-    yield base
-    process.terminate()
-    process.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    with fava_serving(EXAMPLE) as base:
+        yield base
 
 
 @pytest.fixture

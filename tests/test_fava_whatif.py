@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import fava_serving
 from htmlcells import cells
 from importer_support import copy_ledger
 from s75.cli import main
@@ -211,24 +212,15 @@ def test_the_form_asks_with_get_only(app):
 
 @pytest.fixture(scope="module")
 def fava(ledger):
-    from test_fava_browser import serve
-    process, base = serve(ledger)
-    yield base
-    process.terminate()
-    process.wait(10)
+    with fava_serving(ledger) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
-def laptop():
-    from playwright.sync_api import sync_playwright
-
-    from test_fava_browser import ARGS, CHROMIUM
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        yield context.new_page()
-        context.close()
-        browser.close()
+def laptop(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    yield context.new_page()
+    context.close()
 
 
 def test_the_panel_is_filled_in_and_its_share_columns_fit_1440_by_900(fava, laptop, ledger, capsys):
