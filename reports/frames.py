@@ -169,6 +169,18 @@ COLUMNS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("denominator", "number", "the actual's denominator, when recorded"),
         ("recorded", "date", "when the actual was published"),
     ),
+    "orders": (
+        ("pool_id", "text", "the pool's ID"),
+        ("order", "text", "the order's reference"),
+        ("scheme", "text", "the scheme's ID"),
+        ("supplier", "text", "supplier"),
+        ("raised", "date", "when the order was raised"),
+        ("description", "text", "what it is for"),
+        ("amount", "money", "the order's amount"),
+        ("drawn", "money", "drawn down by invoices and accruals to the date"),
+        ("committed", "money", "what the order still holds at the date"),
+        ("closed", "date", "when it was closed, empty while open"),
+    ),
 }
 TABLES = tuple(COLUMNS)
 DTYPES = {"int": "int64", "bool": "bool"}
@@ -189,6 +201,9 @@ def position_frames(position: PoolPosition, locked_through: str | None = None) -
         "tranches": _tranches(position),
         "metrics": [(m.metric, m.name, m.better, m.unit, m.period, m.period_end, m.baseline, m.plan, m.actual,
                      m.numerator, m.denominator, m.recorded) for m in position.metrics],
+        "orders": [(o.commitment.reference, o.commitment.scheme, o.commitment.supplier, o.commitment.date,
+                    o.commitment.description, o.commitment.amount, o.drawn, o.outstanding, o.commitment.closed)
+                   for o in position.commitments],
     }
     return {name: frame(name, [(pool_id, *row) for row in rows[name]]) for name in TABLES}
 

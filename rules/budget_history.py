@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rules.agreement import Agreement, Budget
-from rules.calendar import FinancialYear
+from rules.allocation import spread_evenly
+from rules.calendar import FinancialYear, month_number
 from rules.directives import S75Error, error
 from rules.entries import where
 
@@ -53,16 +54,60 @@ class BudgetHistory:
         return self.revised - self.original
 
 
-def variation_error(agreement: Agreement, entry, year: FinancialYear, scheme: str) -> S75Error | None:
+def variation_error(agreement: Agreement, entry, year: FinancialYear, scheme: str,
+                    profile: list[Decimal] | None = None) -> S75Error | None:
     """An error at a budget set for a scheme and year that already has one from an earlier date (a
-    variation) when it does not say who approved it."""
-    earlier = [b for b in agreement.budgets if b.year == year and b.scheme == scheme and b.date < entry.date]
-    if not earlier or str(entry.meta.get("approved", "")).strip():
+    variation) when it does not say who approved it, is dated after the year, or gives a `profile`
+    that changes a month before its own."""
+    earlier = sorted((b for b in agreement.budgets if b.year == year and b.scheme == scheme and b.date < entry.date),
+                     key=lambda b: b.date)
+    if not earlier:
         return None
-    first = min(earlier, key=lambda b: b.date)
-    return error(entry, f"s75-budget: {scheme}'s {year.label} budget was set on {first.date} ({where(first.meta)}), "
-                        f"so this one is a variation: it needs approved: (who approved it, e.g. \"Health and "
-                        f"Wellbeing Board, 20 November 2025\") and, better, reason:")
+    first = earlier[0]
+    if not str(entry.meta.get("approved", "")).strip():
+        return error(entry, f"s75-budget: {scheme}'s {year.label} budget was set on {first.date} "
+                            f"({where(first.meta)}), so this one is a variation: it needs approved: (who approved "
+                            f"it, e.g. \"Health and Wellbeing Board, 20 November 2025\") and, better, reason:")
+    if entry.date > year.end:
+        return error(entry, f"s75-budget: a variation of {scheme}'s {year.label} budget dated {entry.date}, after the "
+                            f"year ended on {year.end}: a closed-off year's budget is not varied")
+    if profile is not None and entry.meta.get("profile") is not None:
+        before = base_profile(earlier, year, entry.date)
+        past = _first_month_changed(year, entry.date)
+        moved = [i for i in range(past) if profile[i] != before[i]]
+        if moved:
+            i = moved[0]
+            return error(entry, f"s75-budget: this variation's profile changes month {i + 1} from {before[i]:,.2f} to "
+                                f"{profile[i]:,.2f}, a month before the variation: its profile must keep the months "
+                                "before it as they were")
+    return None
+
+
+def base_profile(budgets: list[Budget], year: FinancialYear, as_of: datetime.date) -> list[Decimal] | None:
+    """The scheme's monthly budget (April first) from its s75-budgets for the year (in date order), before
+    virements: the budget first set, then each variation made on or before `as_of`: its change spread
+    evenly over the months after its month (as a virement's is; one in March changes March), or, with its
+    own `profile:`, the twelve months it gives (which keep the months before it: `variation_error`).
+    Months already past keep the budget they had."""
+    if not budgets:
+        return None
+    profile = list(budgets[0].profile)
+    for earlier, later in zip(budgets, budgets[1:]):
+        if later.date > as_of:
+            break
+        if later.meta.get("profile") is not None:
+            profile = list(later.profile)
+            continue
+        first = _first_month_changed(year, later.date)
+        for month, part in enumerate(spread_evenly(later.amount - earlier.amount, 12 - first), start=first):
+            profile[month] += part
+    return profile
+
+
+def _first_month_changed(year: FinancialYear, date: datetime.date) -> int:
+    """The index (April 0) of the first month a change dated `date` moves: the month after its month (in
+    March, March itself); from April for a change made before the year."""
+    return min(month_number(date), 11) if year.contains(date) else 0
 
 
 def history(agreement: Agreement, year: FinancialYear, scheme: str, as_of: datetime.date) -> BudgetHistory | None:

@@ -116,8 +116,11 @@ def commitments_at(entries, agreement, as_of: datetime.date, found=None) -> tupl
         if c.date > as_of:
             continue
         taken = drawn.get(order_key(c.reference), ZERO)
-        closed = c.closed is not None and c.closed <= as_of
-        rows.append(CommitmentPosition(c, taken, ZERO if closed else max(c.amount - taken, ZERO)))
+        scheme = agreement.scheme(c.scheme)
+        closed = (c.closed is not None and c.closed <= as_of) or (scheme is not None and scheme.end is not None
+                                                                  and scheme.end < as_of)
+        # never below nil (drawn beyond the order), never above the order (a credit note it did not draw)
+        rows.append(CommitmentPosition(c, taken, ZERO if closed else min(max(c.amount - taken, ZERO), c.amount)))
     return tuple(rows)
 
 
@@ -138,8 +141,13 @@ def drawdown_errors(entries, agreement) -> list[S75Error]:
     for entry in entries:
         if type(entry) is not transaction:
             continue
+        for posting in entry.postings:
+            if posting.meta and ORDER in posting.meta:
+                errors.append(S75Error(posting.meta, f'order: "{posting.meta[ORDER]}" is written under a posting: '
+                                                     "write it on the transaction (under its first line), where it "
+                                                     "draws the order down", entry))
         reference = entry.meta.get(ORDER)
-        if reference is None or entry.meta.get("rule", "").startswith("accrual"):
+        if reference is None or str(entry.meta.get("rule", "")).startswith("accrual"):
             continue
         commitment = orders.get(order_key(reference))
         if commitment is None and order_key(reference) in agreement.unread_orders:
@@ -148,6 +156,10 @@ def drawdown_errors(entries, agreement) -> list[S75Error]:
             known = ", ".join(c.reference for c in agreement.commitments) or "none"
             errors.append(S75Error(entry.meta, f'order "{reference}" is not a commitment of the pool (s75-commitment; '
                                                f"orders: {known})", entry))
+            continue
+        if entry.date < commitment.date:
+            errors.append(S75Error(entry.meta, f'order "{reference}" was raised on {commitment.date} '
+                                               f"({where(commitment.meta)}), after this entry of {entry.date}", entry))
             continue
         scheme = agreement.scheme(commitment.scheme)
         if scheme is not None and not any(scheme.owns(p.account) for p in entry.postings):

@@ -20,6 +20,7 @@ S75Error = namedtuple("S75Error", "source message entry")
 CURRENCY = "GBP"
 SUSPENSE = "Expenses:Suspense"  # imported lines not yet mapped to a scheme
 REQUIRED, OPTIONAL, MANY = "required", "optional", "one or more"
+MONEY_LIMIT = Decimal(10) ** 18  # an amount in a directive has at most eighteen digits before the point
 
 # kind -> (description, test of a ValueType's dtype/value)
 KINDS = {
@@ -133,7 +134,12 @@ def _convert(kind: str, value: Any, dtype: Any) -> Any:
     if kind == "money" and isinstance(value, Amount) and value.number is not None:
         if value.currency != CURRENCY:
             raise ValueError(f"is in {value.currency}, the pool keeps {CURRENCY}")
-        return value.number
+        number = value.number
+        if not number.is_finite() or number.as_tuple().exponent < -2:
+            raise ValueError(f"{number} has more than two decimal places: money is kept to the penny")
+        if abs(number) >= MONEY_LIMIT:
+            raise ValueError(f"{number} is too large to be money (more than eighteen digits)")
+        return number
     if kind == "date" and isinstance(value, datetime.date):
         return value
     if kind == "flag" and isinstance(value, bool):

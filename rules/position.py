@@ -33,6 +33,7 @@ from beancount.core import data
 
 from rules.agreement import Agreement, Partner, Pool, Scheme
 from rules.allocation import spread_evenly, to_penny
+from rules.budget_history import base_profile
 from rules.calendar import FinancialYear, elapsed_months, month_number, year_of
 from rules.commitments import CommitmentPosition, commitments_at, committed_by_scheme, draws
 from rules.directives import SUSPENSE
@@ -294,12 +295,12 @@ def metric_rows(agreement: Agreement, year: FinancialYear, as_of: datetime.date)
 
 def budget_profile(agreement: Agreement, scheme_id: str, year: FinancialYear,
                    as_of: datetime.date) -> tuple[Decimal, ...] | None:
-    """The scheme's monthly budget, with virements made on or before `as_of` spread evenly over the
-    months after the virement's month (a virement in March falls in March)."""
-    budget = agreement.budget(year, scheme_id, as_of)
-    if budget is None:
+    """The scheme's monthly budget: the budget first set, with each variation (rules.budget_history.base_profile)
+    and virement made on or before `as_of` spread evenly over the months after its month (one in March
+    falls in March)."""
+    profile = base_profile([b for b in agreement.budgets if b.year == year and b.scheme == scheme_id], year, as_of)
+    if profile is None:
         return None
-    profile = list(budget.profile)
     for v in agreement.virements:
         if v.year != year or v.date > as_of or scheme_id not in (v.from_scheme, v.to):
             continue

@@ -253,7 +253,7 @@ def _budget(agreement, entry, v, state):
         errors.append(error(entry, f's75-budget: {v["scheme"]}\'s {year.label} budget is set twice on '
                                    f'{entry.date} (also at {where(twice.meta)}): keep one; a change is dated '
                                    'from when it holds'))
-    variation = budget_history.variation_error(agreement, entry, year, v["scheme"]) if not errors else None
+    variation = budget_history.variation_error(agreement, entry, year, v["scheme"], profile) if not errors else None
     if variation is not None:
         errors.append(variation)
     if not errors:

@@ -31,6 +31,8 @@ def read_commitment(agreement, entry, v, state):
                                    "an order is raised once (to change it, correct that directive)"))
     if scheme is not None and entry.date < scheme.start:
         errors.append(error(entry, f"s75-commitment: {scheme.scheme} starts on {scheme.start}, after this order"))
+    if scheme is not None and scheme.end is not None and entry.date > scheme.end:
+        errors.append(error(entry, f"s75-commitment: {scheme.scheme} ended on {scheme.end}, before this order"))
     closed = v.get("closed")
     if closed is not None and closed < entry.date:
         errors.append(error(entry, f"s75-commitment: closed {closed}, before the order was raised on {entry.date}"))
@@ -47,6 +49,10 @@ def read_accrual(agreement, entry, v, state):
         return [error(entry, f's75-accrual: month "{v["month"]}" should look like "2025-09"')]
     year, month = int(match[1]), int(match[2])
     date = datetime.date(year, month, calendar.monthrange(year, month)[1])
+    if (entry.date.year, entry.date.month) != (year, month):
+        errors.append(error(entry, f"s75-accrual: dated {entry.date}, outside {v['month']}, the month it accrues "
+                                   f"for: date it in that month (s75 accrue dates it {date}), so that locking the "
+                                   "month locks it too"))
     commitment = next((c for c in agreement.commitments if order_key(c.reference) == order_key(v["reference"])), None)
     if commitment is None and order_key(v["reference"]) in agreement.unread_orders:
         return [None]  # its s75-commitment is in error, and reported

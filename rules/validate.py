@@ -37,7 +37,7 @@ from rules.calendar import year_of
 from rules.commitments import drawdown_errors
 from rules.double_count import double_counts
 from rules.directives import S75Error
-from rules.entries import opened_accounts
+from rules.entries import is_generated, opened_accounts
 from rules.locks import lock_errors
 from rules.position import CARRIED_IN, SUSPENSE
 from rules.reader import read_agreement
@@ -163,9 +163,15 @@ def _scan_transactions(entries, agreement, opened: set):
             if entry.date < scheme.start:
                 errors.append(S75Error(entry.meta, f"spend on scheme {scheme.scheme} ({account}) dated "
                                        f"{entry.date} is before the scheme starts on {scheme.start}", entry))
-            elif scheme.end is not None and entry.date > scheme.end:
+            elif scheme.end is not None and entry.date > scheme.end and not _accrual_reversal(entry):
+                # (an accrual in a scheme's last month is reversed the day after: not spend after the end)
                 errors.append(S75Error(entry.meta, f"spend on scheme {scheme.scheme} ({account}) dated "
                                        f"{entry.date} is after the scheme ended on {scheme.end}", entry))
         if stray:
             errors.extend(_stray(entry, account, kind, amount) for (account, kind), amount in stray.items())
     return errors, carried_in
+
+
+def _accrual_reversal(entry) -> bool:
+    """The reversal rules.accruals wrote for an accrual (not a hand-written entry saying so)."""
+    return entry.meta.get("rule") == "accrual reversed" and is_generated(entry)

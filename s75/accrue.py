@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import datetime
 import sys
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from pathlib import Path
 
 from importers.landing import LandingRefused, LedgerBusy, land, ledger_lock
+from importers.values import parse_money
 from reports.ledger import collector_paused, format_error, load_ledger
 from reports.publish import month_end
 from rules.calendar import year_of
@@ -27,19 +29,25 @@ from rules.commitments import commitments_at, order_key
 from rules.periods import month_of, period_control
 from rules.reader import read_agreement
 
-PENNY = Decimal("0.01")
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def run_accrue(args) -> int:
     path = Path(args.ledger)
+    if path.is_dir():
+        print(f"{args.ledger} is a folder, not a ledger file: give the main file, e.g. {path / 'main.beancount'}; "
+              "nothing written", file=sys.stderr)
+        return 1
     if not path.is_file():
-        print(f"{args.ledger}: no such ledger file", file=sys.stderr)
+        print(f"{args.ledger}: no such ledger file; nothing written", file=sys.stderr)
         return 1
-    try:
-        end = month_end(args.month)
-    except ValueError as exc:
-        print(f"s75 accrue: {exc}; nothing written", file=sys.stderr)
+    if not MONTH.fullmatch(args.month):
+        print(f"s75 accrue: {args.month!r} is not a month as YYYY-MM (e.g. 2025-09); nothing written", file=sys.stderr)
         return 1
+    if args.wait < 0:
+        print("s75 accrue: --wait is a number of seconds, 0 or more; nothing written", file=sys.stderr)
+        return 1
+    end = month_end(args.month)
     wanted, problems = _orders(args.order or [])
     if problems or not wanted:
         print(*(problems or ["s75 accrue: give at least one --order REFERENCE=AMOUNT; nothing written"]), sep="\n", file=sys.stderr)
@@ -58,20 +66,22 @@ def _orders(given: list[str]) -> tuple[list[tuple[str, Decimal]], list[str]]:
     for text in given:
         reference, sep, amount_text = text.rpartition("=")
         reference = " ".join(reference.split())
+        if not sep or not reference:
+            problems.append(f"--order {text}: give it as REFERENCE=AMOUNT, e.g. PO-4410=12000.00")
+            continue
         try:
-            amount = Decimal(amount_text.replace(",", "").replace("£", "").strip())
-        except InvalidOperation:
-            amount = None
-        if not sep or not reference or amount is None or not amount.is_finite():
+            amount = parse_money(amount_text) if amount_text.strip() else None
+        except ValueError as exc:  # "12,5", "1e3", more than two decimals, eighteen digits...
+            problems.append(f"--order {text}: {exc} (write it as 12000.00 or 12,000.00)")
+            continue
+        if amount is None:
             problems.append(f"--order {text}: give it as REFERENCE=AMOUNT, e.g. PO-4410=12000.00")
         elif amount <= 0:
             problems.append(f"--order {text}: the amount should be more than nil")
-        elif amount != amount.quantize(PENNY):
-            problems.append(f"--order {text}: the amount has more than two decimal places")
         elif any(order_key(r) == order_key(reference) for r, _ in found):
             problems.append(f"--order {text}: {reference} is given twice")
         else:
-            found.append((reference, amount.quantize(PENNY)))
+            found.append((reference, amount))
     return found, [f"s75 accrue: {p}; nothing written" for p in problems]
 
 

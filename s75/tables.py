@@ -27,6 +27,8 @@ def print_position(position: PoolPosition, file=None) -> None:
     console.print(f"Host: {position.pool.host}")
     console.print(contributions_table(position))
     console.print(schemes_table(position))
+    if position.commitments:
+        console.print(orders_table(position))
     if position.tranches:
         console.print(tranches_table(position))
     console.print(risk_share_table(position))
@@ -81,6 +83,22 @@ def schemes_table(position: PoolPosition) -> Table:
     t = position.scheme_totals
     table.add_section()
     table.add_row("", "[b]Total[/b]", "", *(money(t[f]) for f in fields))
+    return table
+
+
+def orders_table(position: PoolPosition) -> Table:
+    """The orders raised by the date: amount, drawn down, still committed."""
+    table = Table(title="Orders (commitments)", title_justify="left")
+    for name in ("Order", "Scheme", "Supplier", "Raised", "Amount", "Drawn down", "Committed", "Closed"):
+        table.add_column(name, justify="right" if name in ("Amount", "Drawn down", "Committed") else "left")
+    for o in position.commitments:
+        c = o.commitment
+        table.add_row(c.reference, c.scheme, c.supplier, str(c.date), money(c.amount), money(o.drawn),
+                      money(o.outstanding), str(c.closed or ""))
+    table.add_section()
+    table.add_row("", "", "[b]Total[/b]", "", money(sum((o.commitment.amount for o in position.commitments), Decimal(0))),
+                  money(sum((o.drawn for o in position.commitments), Decimal(0))),
+                  money(sum((o.outstanding for o in position.commitments), Decimal(0))), "")
     return table
 
 

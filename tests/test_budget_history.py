@@ -108,3 +108,47 @@ def test_budget_history_command_refuses_an_unknown_scheme_in_one_line(tmp_path, 
     assert main(["budget-history", str(ledger), "--scheme", "S99", "--date", "2025-10-31"]) == 1
     err = capsys.readouterr().err
     assert "S99" in err and "S01, S02" in err and "Traceback" not in err
+
+
+def test_a_variation_changes_the_months_after_its_month_not_those_before():
+    """S02's +30,000.00 on 1 October moves November to March, 6,000.00 a month, as a virement would: the
+    budget to date at 31 October is what it was without the variation, at 30 November 6,000.00 more."""
+    without = VARIED.replace("2025-10-01 custom \"s75-budget\" \"2025-26\" \"S02\" 430000.00 GBP ; variation-s02",
+                             "2025-10-01 custom \"s75-budget\" \"2025-26\" \"S02\" 400000.00 GBP ; variation-s02")
+    without = without.replace('"S01" 570000.00 GBP', '"S01" 600000.00 GBP')
+
+    def budget_to_date(text, date):
+        entries, errors, _ = load_text(text)
+        assert errors == []
+        return next(s.budget_to_date for s in build_position(entries, date).schemes if s.scheme.scheme == "S02")
+
+    assert budget_to_date(VARIED, OCTOBER) == budget_to_date(without, OCTOBER)
+    november = datetime.date(2025, 11, 30)
+    assert budget_to_date(VARIED, november) - budget_to_date(without, november) == D("6000.00")
+
+
+def test_a_variation_with_a_profile_may_not_restate_the_months_before_it():
+    from rules.allocation import spread_evenly
+    even = spread_evenly(D("400000.00"), 12)
+    kept = even[:7] + [m + D("6000.00") for m in even[7:]]  # April to October as they were: accepted
+    moved = even[:6] + [even[6] + D("1000.00")] + [m + D("5800.00") for m in even[7:11]] + [even[11] + D("5800.00")]
+    assert sum(kept) == sum(moved) == D("430000.00")
+
+    text = BASE + ('2025-10-01 custom "s75-budget" "2025-26" "S02" 430000.00 GBP ; here\n  approved: "Board"\n'
+                   '  profile: "{}"\n'
+                   '2025-10-01 custom "s75-budget" "2025-26" "S01" 570000.00 GBP\n  approved: "Board"\n')
+    assert errors_of(text.format(" ".join(str(m) for m in kept))) == []
+    assert_one_error(text.format(" ".join(str(m) for m in moved)), "; here", "profile changes month 7",
+                     "before the variation")
+
+
+def test_a_variation_after_its_year_ends_is_an_error():
+    text = BASE + '2026-05-01 custom "s75-budget" "2025-26" "S02" 400000.00 GBP ; here\n  approved: "Board"\n'
+    assert_one_error(text, "; here", "after the year ended", "2026-03-31")
+
+
+def test_an_amount_with_fractions_of_a_penny_or_too_many_digits_is_an_error():
+    text = BASE.replace('"S02" 400000.00 GBP ; budget-s02', '"S02" 400000.005 GBP ; budget-s02')
+    assert_one_error(text, "; budget-s02", "more than two decimal places")
+    text = BASE.replace('"S02" 400000.00 GBP ; budget-s02', '"S02" 9999999999999999999.00 GBP ; budget-s02')
+    assert any("too large" in message for _, message in errors_of(text))

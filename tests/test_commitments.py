@@ -184,7 +184,11 @@ def test_accrue_writes_the_accrual_and_the_position_counts_it(ledger, capsys):
     (["--order", "PO-4410=12000.00", "--month", "2025-13"], ("2025-13", "YYYY-MM")),
     (["--order", "PO-4410=20000.01"], ("20,000.01", "more than the 20,000.00", "40,000.00 drawn")),
     (["--order", "PO-4410=0"], ("more than nil",)),
-    (["--order", "PO-4410=1.005"], ("two decimal places",)),
+    (["--order", "PO-4410=1.005"], ("1.005", "not a number")),
+    (["--order", "PO-4410=12,5"], ("12,5", "misplaced thousands separators")),
+    (["--order", "PO-4410=1e30"], ("1e30", "not a number")),
+    (["--order", "PO-4410=1000", "--month", "2025-9"], ("2025-9", "YYYY-MM")),
+    (["--order", "PO-4410=1000", "--wait", "-5"], ("--wait", "0 or more")),
     (["--order", "PO-4410"], ("REFERENCE=AMOUNT",)),
     (["--order", "PO-9=1.00"], ("PO-9", "not an order", "PO-4410, PO-4500")),
     (["--order", "PO-4500=1.00"], ("PO-4500", "closed on 2025-08-31")),
@@ -275,6 +279,8 @@ def test_s75_position_shows_committed_and_marks_the_basis(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Committed" in out and "8,000.00" in out and "75,000.00" in out and "142,000.00 c" in out
     assert " c  no forecast recorded" in out
+    orders = out[out.index("Orders (commitments)"):]
+    assert "PO-4410" in orders and "52,000.00" in orders and "2025-08-31" in orders  # PO-4500 closed
     assert main(["position", str(ledger), "--date", "2025-09-30", "--json"]) == 0
     import json
     shape = json.loads(capsys.readouterr().out)
@@ -283,3 +289,70 @@ def test_s75_position_shows_committed_and_marks_the_basis(tmp_path, capsys):
                                                                                       "commitments")
     assert [(o["order"], o["drawn"], o["committed"]) for o in shape["commitments"]] == [
         ("PO-4410", "52000.00", "8000.00"), ("PO-4500", "10000.00", "0.00")]
+
+
+
+def test_accrue_refuses_a_folder_for_the_ledger_in_one_line(ledger, capsys):
+    from s75.cli import main
+    assert main(["accrue", str(ledger.parent), "--month", "2025-09", "--order", "PO-4410=1.00"]) == 1
+    err = capsys.readouterr().err
+    assert "is a folder, not a ledger file" in err and "nothing written" in err
+
+
+# -- what a sceptical reader tried -------------------------------------------------------------------
+
+def test_an_accrual_dated_outside_its_month_is_an_error_so_a_locked_month_cannot_move_by_it():
+    text = ORDERS.replace('2025-09-30 custom "s75-accrual" "2025-09"', '2025-10-15 custom "s75-accrual" "2025-09"')
+    assert_one_error(text, "; accrual", "dated 2025-10-15", "outside 2025-09", "lock")
+
+
+def test_a_credit_note_never_takes_what_is_committed_above_the_order():
+    text = ORDERS + """
+2025-09-20 * "Acme Homecare Ltd" "Credit: May packages overcharged"
+  order: "PO-4410"
+  Expenses:Scheme:S02   -50000.00 GBP
+  Assets:Pool:Cash
+"""
+    position, row = s02(text, datetime.date(2025, 9, 30))
+    po = next(c for c in position.commitments if c.commitment.reference == "PO-4410")
+    assert (po.drawn, po.outstanding) == (D("2000.00"), D("58000.00"))
+    text += """
+2025-09-25 * "Acme Homecare Ltd" "Credit again"
+  order: "PO-4410"
+  Expenses:Scheme:S02   -10000.00 GBP
+  Assets:Pool:Cash
+"""
+    position, row = s02(text, datetime.date(2025, 9, 30))
+    po = next(c for c in position.commitments if c.commitment.reference == "PO-4410")
+    assert (po.drawn, po.outstanding) == (D("-8000.00"), D("60000.00"))  # never more than the order
+
+
+def test_order_written_under_a_posting_is_an_error_at_that_line():
+    text = ORDERS.replace('2025-07-20 * "Other supplier" "No order"\n  Expenses:Scheme:S02   5000.00 GBP\n',
+                          '2025-07-20 * "Other supplier" "No order"\n  Expenses:Scheme:S02   5000.00 GBP ; here\n'
+                          '    order: "PO-4410"\n')
+    assert_one_error(text, "; here", "written under a posting", "on the transaction")
+
+
+def test_an_invoice_before_its_order_was_raised_is_an_error():
+    text = ORDERS.replace('2025-05-31 * "Acme Homecare Ltd" "May packages"', '2025-04-30 * "Acme Homecare Ltd" "May packages" ; here')
+    assert_one_error(text, "; here", "PO-4410", "raised on 2025-05-01", "after this entry")
+
+
+def test_an_order_after_its_scheme_ended_is_an_error_and_nothing_is_committed_after_the_end():
+    ended = ORDERS.replace('  recurrent: TRUE\n  new: FALSE\n2025-04-01 custom "s75-budget" "2025-26" "S01"',
+                           '  recurrent: TRUE\n  new: FALSE\n  end: 2025-09-30\n2025-04-01 custom "s75-budget" "2025-26" "S01"')
+    assert ended != ORDERS
+    text = ended + '2025-10-05 custom "s75-commitment" "S02" "Late Ltd" "PO-LATE" 5000.00 GBP ; here\n'
+    assert_one_error(text, "; here", "S02 ended on 2025-09-30")
+    _, row = s02(ended, datetime.date(2025, 9, 30))
+    assert row.committed == D("8000.00")
+    _, row = s02(ended, datetime.date(2025, 10, 31))
+    assert row.committed == D("0.00")
+
+
+def test_a_commitment_of_fractions_of_a_penny_or_an_absurd_size_is_an_error():
+    text = ORDERS.replace('"PO-4500" 30000.00 GBP', '"PO-4500" 30000.005 GBP ; here')
+    assert_one_error(text, "; here", "more than two decimal places")
+    text = ORDERS.replace('"PO-4500" 30000.00 GBP', '"PO-4500" 99999999999999999999999999999.99 GBP ; here')
+    assert_one_error(text, "; here", "too large")
