@@ -36,6 +36,9 @@ def position_to_json(position: PoolPosition) -> dict:
         "tranches": [_tranche(t) for t in position.tranches],
         "risk_share": _risk_share(position),
         "commitments": [_order(o) for o in position.commitments],
+        "adjustments": [_adjustment(a) for a in position.adjustments],
+        "adjustments_total": money(position.adjustments_total),
+        "adjustments_received": money(position.adjustments_received),
     }
 
 
@@ -116,3 +119,11 @@ def _order(o) -> dict:
     return {"order": c.reference, "scheme": c.scheme, "supplier": c.supplier, "raised": c.date.isoformat(),
             "description": c.description, "amount": money(c.amount), "drawn": money(o.drawn),
             "committed": money(o.outstanding), "closed": c.closed.isoformat() if c.closed else None}
+
+
+def _adjustment(a) -> dict:
+    return {"date": a.date.isoformat(), "payee": a.payee, "narration": a.narration, "ref": a.ref,
+            "where": a.where, "adjusts": a.adjusts,
+            "original_date": a.original_date.isoformat() if a.original_date else None,
+            "scheme": a.scheme, "partner": a.partner, "account": a.account, "amount": money(a.amount),
+            "receipt": a.receipt}

@@ -29,6 +29,8 @@ def print_position(position: PoolPosition, file=None) -> None:
     console.print(schemes_table(position))
     if position.commitments:
         console.print(orders_table(position))
+    if position.adjustments:
+        console.print(adjustments_table(position))
     if position.tranches:
         console.print(tranches_table(position))
     console.print(risk_share_table(position))
@@ -83,6 +85,23 @@ def schemes_table(position: PoolPosition) -> Table:
     t = position.scheme_totals
     table.add_section()
     table.add_row("", "[b]Total[/b]", "", *(money(t[f]) for f in fields))
+    return table
+
+
+def adjustments_table(position: PoolPosition) -> Table:
+    """The prior-period adjustments in the year to the date: corrections to locked months, posted in an
+    open month (they count in the month they are posted in)."""
+    table = Table(title="Prior-period adjustments", title_justify="left")
+    for name in ("Posted", "Corrects", "Entry", "Scheme or partner", "Amount", "Where"):
+        table.add_column(name, justify="right" if name == "Amount" else "left")
+    for a in position.adjustments:
+        said = ": ".join(part for part in (a.payee, a.narration) if part)
+        table.add_row(str(a.date), a.adjusts, said, a.scheme or (f"{a.partner} (received)" if a.partner else a.account),
+                      money(a.amount), a.where)
+    table.add_section()
+    table.add_row("", "", "[b]Total spend[/b]", "", money(position.adjustments_total), "")
+    if position.adjustments_received:
+        table.add_row("", "", "[b]Total received[/b]", "", money(position.adjustments_received), "")
     return table
 
 

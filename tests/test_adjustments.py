@@ -4,6 +4,7 @@ position lists the year's adjustments, and the statement (HTML and XLSX) and the
 from __future__ import annotations
 
 import datetime
+import json
 import io
 from decimal import Decimal as D
 from pathlib import Path
@@ -122,6 +123,15 @@ def test_a_handwritten_adjustment_in_the_open_month_is_accepted_and_listed(locke
     assert position.adjustments_total == D("-1200.00")
     # the statement to a date before it does not list it
     assert build_position(load(locked), datetime.date(2025, 9, 30)).adjustments == ()
+    # s75 position lists it, as text and in its JSON
+    status, out, _ = run(capsys, "position", str(locked), "--date", "2025-10-31")
+    listed = out[out.index("Prior-period adjustments"):]
+    assert status == 0 and "2025-08" in listed and "-1,200.00" in listed and "S03" in listed
+    status, out, _ = run(capsys, "position", str(locked), "--date", "2025-10-31", "--json")
+    shape = json.loads(out)
+    assert [(a["adjusts"], a["scheme"], a["amount"], a["receipt"]) for a in shape["adjustments"]] == [
+        ("2025-08", "S03", "-1200.00", False)]
+    assert shape["adjustments_total"] == "-1200.00"
 
 
 def test_an_adjustment_must_name_an_earlier_month(locked, capsys):
