@@ -181,6 +181,20 @@ COLUMNS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("committed", "money", "what the order still holds at the date"),
         ("closed", "date", "when it was closed, empty while open"),
     ),
+    "adjustments": (
+        ("pool_id", "text", "the pool's ID"),
+        ("date", "date", "when it was posted (an open month)"),
+        ("adjusts", "text", "the locked month it corrects, YYYY-MM"),
+        ("original_date", "date", "the date the finance system gave it, when imported"),
+        ("payee", "text", "payee (a payment to a person: its pseudonym)"),
+        ("narration", "text", "narration"),
+        ("ref", "text", "the finance system's reference"),
+        ("scheme", "text", "the scheme whose actual it changes, empty for a receipt"),
+        ("partner", "text", "the partner whose received it changes, empty for spend"),
+        ("account", "text", "the account posted to"),
+        ("amount", "money", "spend as the scheme's actual counts it; for a receipt, money received"),
+        ("where", "text", "the entry's file:line in the ledger"),
+    ),
 }
 TABLES = tuple(COLUMNS)
 DTYPES = {"int": "int64", "bool": "bool"}
@@ -204,6 +218,8 @@ def position_frames(position: PoolPosition, locked_through: str | None = None) -
         "orders": [(o.commitment.reference, o.commitment.scheme, o.commitment.supplier, o.commitment.date,
                     o.commitment.description, o.commitment.amount, o.drawn, o.outstanding, o.commitment.closed)
                    for o in position.commitments],
+        "adjustments": [(a.date, a.adjusts, a.original_date, a.payee, a.narration, a.ref, a.scheme, a.partner,
+                         a.account, a.amount, a.where) for a in position.adjustments],
     }
     return {name: frame(name, [(pool_id, *row) for row in rows[name]]) for name in TABLES}
 

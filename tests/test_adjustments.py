@@ -132,6 +132,10 @@ def test_a_handwritten_adjustment_in_the_open_month_is_accepted_and_listed(locke
     assert [(a["adjusts"], a["scheme"], a["amount"], a["receipt"]) for a in shape["adjustments"]] == [
         ("2025-08", "S03", "-1200.00", False)]
     assert shape["adjustments_total"] == "-1200.00"
+    # and the frames (so s75 export) have it as a table
+    from reports.frames import position_frames
+    frame = position_frames(position)["adjustments"]
+    assert frame[["adjusts", "scheme", "amount"]].values.tolist() == [["2025-08", "S03", D("-1200.00")]]
 
 
 def test_an_adjustment_must_name_an_earlier_month(locked, capsys):
