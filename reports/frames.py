@@ -29,9 +29,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
-from beancount.core import data
 
 from rules.allocation import to_penny
+from rules.periods import period_control
 from rules.position import PoolPosition
 
 SCHEMA_VERSION = 1  # bumped when a column is renamed, removed or changes kind; adding columns keeps it
@@ -48,7 +48,7 @@ COLUMNS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("as_of", "date", "the date of the position"),
         ("month", "int", "month of the financial year, 1 = April"),
         ("statement_month", "text", "the month of the position as YYYY-MM: the statement it belongs to"),
-        ("locked_through", "text", "the latest month locked by an s75-lock directive, YYYY-MM; empty when the "
+        ("locked_through", "text", "the latest month locked, by an s75-lock or a closed year, YYYY-MM; empty when the "
                                    "ledger has none (so whether it is locked is not known)"),
         ("risk_basis", "text", "forecast (before 31 March) or actual (from 31 March)"),
         ("side", "text", "overspend, underspend, or empty for a nil variance"),
@@ -236,11 +236,10 @@ def frame(name: str, rows: list[tuple]) -> pd.DataFrame:
 
 
 def latest_lock(entries) -> str | None:
-    """The latest month locked by an `s75-lock` directive ("2025-09"), None when the ledger has none."""
-    months = [e.values[0].value for e in entries
-              if isinstance(e, data.Custom) and e.type == "s75-lock" and e.values
-              and isinstance(e.values[0].value, str) and len(e.values[0].value) == 7]
-    return max(months) if months else None
+    """The latest month locked ("2025-09"): by an `s75-lock`, or by a closed year (`s75-close`, which
+    locks its year to 31 March); None when nothing is locked."""
+    end = period_control(entries).locked_to
+    return None if end is None else f"{end:%Y-%m}"
 
 
 def _pool(position: PoolPosition, locked_through: str | None) -> tuple:

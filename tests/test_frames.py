@@ -183,3 +183,12 @@ def test_docs_list_every_column_of_every_table_with_its_parquet_type():
         section = text.split(f"#### `{table}`", 1)[1].split("####", 1)[0]
         for name, kind, meaning in columns:
             assert f"| `{name}` | {kind} | {ARROW[kind]} | {meaning} |" in section, (table, name)
+
+
+def test_locked_through_counts_a_closed_year_as_locked_to_its_march():
+    from beancount import loader
+    entries, _, _ = loader.load_string('2026-04-10 custom "s75-close" "2025-26"\n')
+    assert latest_lock(entries) == "2026-03"
+    entries, _, _ = loader.load_string('2026-04-10 custom "s75-close" "2025-26"\n2026-05-05 custom "s75-lock" "2026-04"\n')
+    assert latest_lock(entries) == "2026-04"
+    assert latest_lock([]) is None
