@@ -21,6 +21,7 @@ def _shown(text: str) -> str:
 
 # The usual shape of an extract's amount ("-12,345.67", "12345.67"), read without the general rules
 # below, to the same value.
+_SUB_PENNY = re.compile(r"-?£?[0-9][0-9,]*\.[0-9]{3,}").fullmatch  # more than two decimal places
 _PLAIN_MONEY = re.compile(r"(-?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)\.([0-9]{2})").fullmatch
 
 
@@ -39,6 +40,9 @@ def parse_money(text: str) -> Decimal:
         raise ValueError(f"amount {_shown(text)} has digits split by a space")
     cleaned = cleaned.replace(" ", "")
     match = _MONEY.match(cleaned)
+    if not match and _SUB_PENNY(cleaned):
+        # typically a spreadsheet's binary rounding (1500000 less a formula's error, 1499999.9999999998)
+        raise ValueError(f"amount {_shown(text)} has fractions of a penny: round it to 2 decimal places")
     if not match or cleaned.count("(") != cleaned.count(")"):
         raise ValueError(f"amount {_shown(text)} is not a number")
     whole, pence = match.group(3), match.group(4) or "0"

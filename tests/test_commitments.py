@@ -184,7 +184,7 @@ def test_accrue_writes_the_accrual_and_the_position_counts_it(ledger, capsys):
     (["--order", "PO-4410=12000.00", "--month", "2025-13"], ("2025-13", "YYYY-MM")),
     (["--order", "PO-4410=20000.01"], ("20,000.01", "more than the 20,000.00", "40,000.00 drawn")),
     (["--order", "PO-4410=0"], ("more than nil",)),
-    (["--order", "PO-4410=1.005"], ("1.005", "not a number")),
+    (["--order", "PO-4410=1.005"], ("1.005", "fractions of a penny")),
     (["--order", "PO-4410=12,5"], ("12,5", "misplaced thousands separators")),
     (["--order", "PO-4410=1e30"], ("1e30", "not a number")),
     (["--order", "PO-4410=1000", "--month", "2025-9"], ("2025-9", "YYYY-MM")),

@@ -261,3 +261,17 @@ def test_an_order_column_is_written_as_order_and_an_invisible_character_in_it_re
     assert 'order: "PO-4410"' in summary.text and summary.text.count("order:") == 1
     assert [(r.number, r.reason.split(":")[0]) for r in summary.rejected] == [
         (3, "the order holds an invisible or control character (U+200B)")]
+
+
+def test_a_workbook_amount_with_float_noise_is_rejected_saying_so(tmp_path, importers):
+    """A number cell holding fractions of a penny (a formula's result pasted as a value)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(["02/10/2025", "2025/26 P07", "CC4102", "5400", "Acme Homecare Ltd", "Reablement",
+                  1234.5678, "GL-300009"])
+    path = tmp_path / "extract.xlsx"
+    book.save(path)
+    summary = run(path, importers)
+    assert summary.written == 0
+    assert "amount '1234.5678' has fractions of a penny: round it to 2 decimal places" in str(summary.rejected[0])
