@@ -28,6 +28,7 @@ from beancount.core import data
 
 from rules.calendar import month_number, year_of
 from rules.entries import where
+from rules.locks import lock_folder
 
 # The agreement's rules, in the order they must run: tranches writes the released and redirected
 # money (and the virements it makes), settlement settles closed years on budgets after those
@@ -95,7 +96,7 @@ def load_ledger(path: str | os.PathLike, keep_stages: bool = False) -> Loaded:
                 entries, errors, options, stages = _load_in_stages(path)
             else:
                 entries, errors, options = loader.load_file(str(path))
-                if _cache_missed_files(path, options):
+                if _cache_missed_files(path, options) or _cache_older_than_locks(path):
                     entries, errors, options = _reload_without_cache(path)
     except OSError as exc:  # an included file that cannot be read, or the file went away under us
         reason = exc.strerror or str(exc)
@@ -180,6 +181,19 @@ def _cache_missed_files(path: Path, options: dict) -> bool:
     loaded = {os.path.normpath(f) for f in options.get("include", [])}
     return any(os.path.normpath(f) not in loaded
                for pattern in include_patterns(path) for f in glob.glob(pattern, recursive=True))
+
+
+def _cache_older_than_locks(path: Path) -> bool:
+    """Whether a lock's fingerprint (locks/*.json, read by rules.locks, not included) changed after
+    Beancount's load cache was written: the cache does not know those files."""
+    folder = lock_folder(path)
+    if folder is None or not folder.is_dir():
+        return False
+    try:
+        cached = os.stat(loader.get_cache_filename(loader.PICKLE_CACHE_FILENAME, str(path))).st_mtime
+    except OSError:
+        return False  # no cache: the load just made was not from one
+    return any(f.stat().st_mtime >= cached for f in folder.glob("*.json"))
 
 
 def _reload_without_cache(path: Path):

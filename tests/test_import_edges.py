@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 
 import openpyxl
 import pytest
@@ -292,3 +293,20 @@ def test_a_file_added_by_hand_is_never_hidden_by_the_load_cache(tmp_path, capsys
         '2025-10-02 * "Acme" "October by hand"\n  Expenses:Scheme:S02  4321.00 GBP\n  Assets:Pool:Cash\n')
     status, out, _ = run(capsys, "position", str(ledger), "--date", "2025-10-31", "--json")
     assert status == 0 and "4321.00" in out
+
+
+def test_a_lock_fingerprint_changed_after_a_cached_load_is_never_hidden_by_the_load_cache(tmp_path, capsys,
+                                                                                          monkeypatch):
+    """The fingerprints under locks/ are read by the rules, not included: Beancount's cache does not know
+    them, so a fingerprint damaged after a cached load must still be reported."""
+    getter = functools.partial(loader.get_cache_filename, loader.PICKLE_CACHE_FILENAME)
+    monkeypatch.setattr(loader, "_load_file", loader.pickle_cache_function(getter, 0.0, loader._uncached_load_file))
+    ledger = copy_ledger(tmp_path)
+    assert run(capsys, "lock", str(ledger), "--month", "2025-09")[0] == 0
+    assert run(capsys, "check", str(ledger))[0] == 0
+    assert (ledger.parent / ".main.beancount.picklecache").exists()
+    fingerprint = next((ledger.parent / "locks").glob("*.json"))
+    time.sleep(0.01)
+    fingerprint.write_text("{ damaged")
+    status, _, err = run(capsys, "check", str(ledger))
+    assert status == 1 and "2025-09" in err
