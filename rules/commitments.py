@@ -176,3 +176,15 @@ def drawdown_errors(entries, agreement) -> list[S75Error]:
                                                  f"takes what is drawn on it by {accrual.date} to {drawn:,.2f}, more "
                                                  f"than the order's {commitment.amount:,.2f}", None))
     return errors
+
+
+def overdrawn_warnings(entries, agreement) -> list[str]:
+    """A line for each order drawn beyond its amount by all the entries (a price rise, or an invoice
+    carrying the wrong order): not an error, but the order should be varied or the invoice checked."""
+    if not agreement.commitments:
+        return []
+    last = max(e.date for e in entries)
+    return [f"order {row.commitment.reference} ({row.commitment.scheme}, {where(row.commitment.meta)}) is drawn "
+            f"{row.drawn:,.2f}, {row.over:,.2f} more than its {row.commitment.amount:,.2f}: check the invoices "
+            "that carry it, or raise the order's amount"
+            for row in commitments_at(entries, agreement, last) if row.over > 0]

@@ -16,7 +16,9 @@ from reports.ledger import Loaded, collector_paused, format_error, is_file_probl
 from rules.position import PositionError, build_position
 from reports.position_json import position_to_json
 from rules.position import SUSPENSE, suspense_balance
+from rules.commitments import overdrawn_warnings
 from rules.personal import ledger_personal_warnings
+from rules.reader import read_agreement
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,6 +161,8 @@ def _check(args) -> int:
         print(f"warning: {name} is in the imports folder but {main_file} does not include it: its entries are "
               "not counted", file=sys.stderr)
     for warning in ledger_personal_warnings(loaded.path, loaded.entries):
+        print(f"warning: {warning}", file=sys.stderr)
+    for warning in overdrawn_warnings(loaded.entries, read_agreement(loaded.entries)[0]):
         print(f"warning: {warning}", file=sys.stderr)
     return 0
 

@@ -356,3 +356,21 @@ def test_a_commitment_of_fractions_of_a_penny_or_an_absurd_size_is_an_error():
     assert_one_error(text, "; here", "more than two decimal places")
     text = ORDERS.replace('"PO-4500" 30000.00 GBP', '"PO-4500" 99999999999999999999999999999.99 GBP ; here')
     assert_one_error(text, "; here", "too large")
+
+
+def test_s75_check_warns_of_an_order_drawn_beyond_its_amount(tmp_path, capsys):
+    from s75.cli import main
+    ledger = tmp_path / "orders.beancount"
+    ledger.write_text(ORDERS + """
+2025-10-10 * "Acme Homecare Ltd" "October packages"
+  order: "PO-4410"
+  Expenses:Scheme:S02   30000.00 GBP
+  Assets:Pool:Cash
+""")
+    assert main(["check", str(ledger)]) == 0
+    err = capsys.readouterr().err
+    # drawn by the 31 October: 40,000.00 invoiced before, 30,000.00 in October (the accrual reversed)
+    assert "warning: order PO-4410 (S02, " in err and "drawn 70,000.00, 10,000.00 more than its 60,000.00" in err
+    ledger.write_text(ORDERS)
+    assert main(["check", str(ledger)]) == 0
+    assert "warning" not in capsys.readouterr().err
