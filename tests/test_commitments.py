@@ -54,6 +54,12 @@ ORDERS = BASE + """
 """
 
 
+def invoice(date: str, narration: str, order: str, amount: str) -> str:
+    """An Acme invoice (or credit note) on S02 carrying `order`, as ledger text."""
+    return (f'\n{date} * "Acme Homecare Ltd" "{narration}"\n  order: "{order}"\n'
+            f"  Expenses:Scheme:S02   {amount} GBP\n  Assets:Pool:Cash\n")
+
+
 def s02(text: str, date: datetime.date):
     entries, errors, _ = load_text(text)
     assert errors == []
@@ -307,21 +313,11 @@ def test_an_accrual_dated_outside_its_month_is_an_error_so_a_locked_month_cannot
 
 
 def test_a_credit_note_never_takes_what_is_committed_above_the_order():
-    text = ORDERS + """
-2025-09-20 * "Acme Homecare Ltd" "Credit: May packages overcharged"
-  order: "PO-4410"
-  Expenses:Scheme:S02   -50000.00 GBP
-  Assets:Pool:Cash
-"""
+    text = ORDERS + invoice("2025-09-20", "Credit: May packages overcharged", "PO-4410", "-50000.00")
     position, row = s02(text, datetime.date(2025, 9, 30))
     po = next(c for c in position.commitments if c.commitment.reference == "PO-4410")
     assert (po.drawn, po.outstanding) == (D("2000.00"), D("58000.00"))
-    text += """
-2025-09-25 * "Acme Homecare Ltd" "Credit again"
-  order: "PO-4410"
-  Expenses:Scheme:S02   -10000.00 GBP
-  Assets:Pool:Cash
-"""
+    text += invoice("2025-09-25", "Credit again", "PO-4410", "-10000.00")
     position, row = s02(text, datetime.date(2025, 9, 30))
     po = next(c for c in position.commitments if c.commitment.reference == "PO-4410")
     assert (po.drawn, po.outstanding) == (D("-8000.00"), D("60000.00"))  # never more than the order
@@ -361,12 +357,7 @@ def test_a_commitment_of_fractions_of_a_penny_or_an_absurd_size_is_an_error():
 def test_s75_check_warns_of_an_order_drawn_beyond_its_amount(tmp_path, capsys):
     from s75.cli import main
     ledger = tmp_path / "orders.beancount"
-    ledger.write_text(ORDERS + """
-2025-10-10 * "Acme Homecare Ltd" "October packages"
-  order: "PO-4410"
-  Expenses:Scheme:S02   30000.00 GBP
-  Assets:Pool:Cash
-""")
+    ledger.write_text(ORDERS + invoice("2025-10-10", "October packages", "PO-4410", "30000.00"))
     assert main(["check", str(ledger)]) == 0
     err = capsys.readouterr().err
     # drawn by the 31 October: 40,000.00 invoiced before, 30,000.00 in October (the accrual reversed)
