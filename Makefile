@@ -43,7 +43,7 @@ import: install
 # Fava on this computer only (127.0.0.1). READ_ONLY=1 disables editing through Fava: use it
 # whenever anyone other than you can reach the page (see README, "Browsing in Fava").
 fava: install
-	@echo "Fava: http://127.0.0.1:$(PORT)/ (pooled budget page under Extensions)$(if $(READ_ONLY), read-only,)"
+	@echo "Fava: http://127.0.0.1:$(PORT)/ ("Pooled budget" in the left-hand menu)$(if $(READ_ONLY), read-only,)"
 	$(BIN)/fava --host 127.0.0.1 --port $(PORT) $(if $(READ_ONLY),--read-only,) $(LEDGER)
 
 # County scale: 250,000 and 500,000 transactions, each stage against bare bean-check (takes a while).
