@@ -3,6 +3,9 @@ example ledger's receipts and monthly spend files (docs/returns.md, "The quarter
 from __future__ import annotations
 
 import datetime
+import re
+import subprocess
+import shutil
 import importlib.util
 from decimal import Decimal as D
 
@@ -226,3 +229,16 @@ def test_parse_quarter():
     assert (q.start, q.end) == (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
     with pytest.raises(ReturnError):
         parse_quarter("2025-27-Q1")
+
+
+
+@pytest.mark.skipif(not HAS_PDF or shutil.which("pdftotext") is None, reason="no PDF renderer or pdftotext")
+def test_the_pdf_prints_each_total_once_not_at_the_foot_of_every_page(written):
+    """A table running over two pages shows its Total row once, under its last row (a grand total under a
+    page's part of the rows would read as a subtotal that does not add up)."""
+    text = subprocess.run(["pdftotext", "-layout", str(written / f"{STEM}.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    totals = sum(1 for line in text.splitlines() if line.strip().startswith("Total"))
+    html = (written / f"{STEM}.html").read_text()
+    rows = re.findall(r'<tr class="total"[^>]*>\s*<td[^>]*>Total</td>', html)
+    assert len(rows) >= 3 and totals == len(rows)
