@@ -54,6 +54,7 @@ class FileSummary:
     _spool: Spool = field(default_factory=Spool, repr=False)
     _flag_notes: dict[int, str] = field(default_factory=dict, repr=False)  # offset -> "where: flagged: ..."
     _adjust_notes: dict[int, str] = field(default_factory=dict, repr=False)  # offset -> the adjustment's line
+    _suspense_notes: dict[int, str] = field(default_factory=dict, repr=False)  # offset -> "where: to suspense ..."
     _held_prints: dict[int, object] = field(default_factory=dict, repr=False)  # offset -> fingerprint not packed
     _withdrawn_sizes: dict[int, int] = field(default_factory=dict, repr=False)
     _id: int = field(default=0, repr=False)
@@ -70,11 +71,14 @@ class FileSummary:
         amount = line.amount or ZERO
         self.written += 1
         self.written_total += amount
+        meta = entry.meta
         if line.suspense:
             flags += SUSPENSE_FLAG
             self.suspense += 1
             self.suspense_total += amount
-        meta = entry.meta
+            centre = " ".join(str(meta.get(k, "")) for k in ("cost-centre", "account-code")).strip()
+            self._suspense_notes[at] = (f"{where}: to suspense: cost centre {centre or '(none)'} is not in mapping.csv "
+                                        "(docs/importing.md, \"Clearing suspense\")")
         if meta.get("review"):
             flags += FLAGGED
             self._flag_notes[at] = f"{where}: flagged: {meta['review']}"
@@ -115,6 +119,7 @@ class FileSummary:
         self._withdrawn_sizes[at] = size
         self._flag_notes.pop(at, None)
         self._adjust_notes.pop(at, None)
+        self._suspense_notes.pop(at, None)
         self.written -= 1
         self.written_total -= amount
         if SUSPENSE_FLAG in flags:
@@ -387,6 +392,8 @@ def print_summary(summaries: list[FileSummary], file=None) -> None:
         print(f"  {s.control_line()}", file=file)
         for note in s.repeated:
             print(f"  {s.file}: {note}: skipped", file=file)
+        for note in s._suspense_notes.values():
+            print(f"  {note}", file=file)
         for note in s.flagged:
             print(f"  {note}", file=file)
         for note in s.adjusted:

@@ -15,7 +15,6 @@ from pathlib import Path
 from reports.ledger import Loaded, collector_paused, format_error, is_file_problem, latest_month_end, load_ledger
 from rules.position import PositionError, build_position
 from reports.position_json import position_to_json
-from rules.position import SUSPENSE, suspense_balance
 from rules.commitments import overdrawn_warnings
 from rules.personal import ledger_personal_warnings
 from rules.reader import read_agreement
@@ -152,10 +151,9 @@ def _check(args) -> int:
     if loaded is None:
         return 1
     print(f"{args.ledger}: no errors ({len(loaded.entries)} entries)")
-    held = suspense_balance(loaded.entries)
-    if held:
-        print(f"warning: {SUSPENSE} holds {held:,.2f}: imported lines whose cost centre is not in "
-              "mapping.csv; map them to schemes (the year cannot be closed until it is nil)", file=sys.stderr)
+    from s75.suspense import suspense_warnings
+    for number, warning in enumerate(suspense_warnings(loaded.path, loaded.entries)):
+        print(("warning: " if number == 0 else "") + warning, file=sys.stderr)
     main_file, left_out = _imports_left_out(loaded)
     for name in left_out:
         print(f"warning: {name} is in the imports folder but {main_file} does not include it: its entries are "

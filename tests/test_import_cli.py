@@ -22,6 +22,7 @@ def test_import_writes_a_dated_file_then_nothing_on_reimport(tmp_path, capsys):
     written = ledger.parent / "imports" / f"{datetime.date.today().isoformat()}.beancount"
     assert f"wrote {written}" in out and written.exists()
     assert "rows read 6; written 6" in out and "to suspense 1" in out
+    assert "council-gl-2025-10.csv:5: to suspense: cost centre CC4199 5400 is not in mapping.csv" in out
     assert main(["check", str(ledger)]) == 0
     assert "warning: Expenses:Suspense holds 1,250.00" in capsys.readouterr().err
     assert main(["import", *files, "--ledger", str(ledger)]) == 0
@@ -48,3 +49,22 @@ def test_dry_run_writes_nothing(tmp_path, capsys):
                  "--dry-run"]) == 0
     assert "dry run: nothing written" in capsys.readouterr().out
     assert [p.name for p in (ledger.parent / "imports").iterdir()] == ["0000-imports.beancount"]
+
+
+def test_check_names_each_suspense_line_and_what_mapping_csv_now_says_for_it(tmp_path, capsys):
+    ledger = copy_ledger(tmp_path)
+    assert main(["import", str(SAMPLES / "council/council-gl-2025-10.csv"), "--ledger", str(ledger)]) == 0
+    capsys.readouterr()
+    imported = next(p for p in (ledger.parent / "imports").glob("2*.beancount"))
+    line = next(n for n, text in enumerate(imported.read_text().splitlines(), 1) if "Expenses:Suspense" in text)
+    assert main(["check", str(ledger)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: Expenses:Suspense holds 1,250.00 in 1 line" in err
+    assert f"imports/{imported.name}:{line}: 1,250.00 (council cost centre CC4199" in err
+    assert "not in mapping.csv; add a row for it" in err
+    # mapped now: the warning names the scheme's account to move it to
+    with open(ledger.parent / "mapping.csv", "a") as mapping:
+        mapping.write("council,CC4199,,S04,,Hospice discharge beds\n")
+    assert main(["check", str(ledger)]) == 0
+    err = capsys.readouterr().err
+    assert "mapping.csv now sends it to Expenses:Scheme:S04; change the line's account to that, and its flag" in err
