@@ -211,7 +211,7 @@ def _board(sheet: Sheet, st: Statement, row: int) -> int:
     totals = st.position.scheme_totals
     sheet.line(row, "Commentary", bold=True)
     paragraphs = st.commentary.paragraphs if st.commentary else (
-        f"No commentary is recorded for this month (custom \"s75-commentary\" \"{st.position.as_of:%Y-%m}\" \"...\").",)
+        "No commentary has been recorded for this month.",)
     style = sheet.styles.get(TEXT, wrap=True)
     last = len(_partner_columns(st))
     for row, text in enumerate(paragraphs, row + 1):
@@ -230,7 +230,7 @@ def _board(sheet: Sheet, st: Statement, row: int) -> int:
     row += 1
     if st.signoff is None:
         sheet.text(row + 1, 1, "Sign-off", bold=True, fit=False)
-        sheet.text(row + 1, 2, f"Not signed off: no s75-signoff for {st.position.as_of:%Y-%m} in the ledger.", fit=False)
+        sheet.text(row + 1, 2, "Not signed off.", fit=False)
         return row + 1
     for row, (label, value) in enumerate((("Prepared by", st.signoff.prepared_by), ("Reviewed by", st.signoff.reviewed_by),
                                           ("Date", st.signoff.signed)), row + 1):
