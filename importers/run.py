@@ -351,7 +351,7 @@ class ImportText:
 
     def write_to(self, out) -> None:
         header = [f"; Imported {self.today.isoformat()} by s75 import."]
-        header += [f";   {s.file}: {s.written} entries ({s.importer})" for s in self.accepted]
+        header += [f";   {s.file}: {s.written} entr{'y' if s.written == 1 else 'ies'} ({s.importer})" for s in self.accepted]
         out.write("\n".join(header) + "\n\n")
         for summary in self.accepted:
             out.write(f"; ---- {summary.file} ----\n\n")

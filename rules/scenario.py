@@ -50,7 +50,7 @@ from rules.reader import read_agreement
 FORECAST, RISK_SHARE = "s75-forecast", "s75-risk-share"
 ALLOWED = (FORECAST, RISK_SHARE)
 COMMAND_LINE = "<--forecast>"  # the `filename` of a forecast change given on the command line
-_AMOUNT = re.compile(r"^\s*([+-]?)\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
+_AMOUNT = re.compile(r"^\s*([+-]?)\s*£?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*$")  # a pound sign may be written
 
 
 @dataclass(frozen=True)

@@ -257,3 +257,13 @@ def test_a_scheme_without_a_budget_in_the_year_has_no_outturn_to_change(tmp_path
     (tmp_path / "scenarios" / "s06.beancount").write_text('2025-12-31 custom "s75-forecast" "2025-26" "S06" 1.00 GBP\n')
     code, _, err = whatif(capsys, "whatif", ledger, "--date", DATE, "--scenario", "s06")
     assert code == 1 and "s06.beancount:1: s75-forecast: scheme S06 has no budget for 2025-26" in err
+
+
+def test_an_amount_may_be_written_with_a_pound_sign_and_thousands_separators():
+    from decimal import Decimal as D
+
+    from rules.scenario import parse_amount
+    assert parse_amount("£5,800,000") == (D("5800000.00"), False)
+    assert parse_amount("+£200,000.50") == (D("200000.50"), True)
+    with pytest.raises(ValueError, match="is not an amount"):
+        parse_amount("££5")
