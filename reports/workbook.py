@@ -226,7 +226,7 @@ def _board(sheet: Sheet, st: Statement, row: int) -> int:
                     f"{totals['annual_budget']:,.2f}: a forecast "
                     f"{'overspend' if variance > 0 else 'underspend' if variance < 0 else 'variance'} of "
                     f"{_brackets(variance)}. Movement in forecast outturn since {st.movement_since}: "
-                    f"{_brackets(totals['forecast_movement'])}.")
+                    f"{_brackets(totals['forecast_movement'])}{_direction(totals['forecast_movement'])}.")
     row += 1
     if st.signoff is None:
         sheet.text(row + 1, 1, "Sign-off", bold=True, fit=False)
@@ -240,6 +240,11 @@ def _board(sheet: Sheet, st: Statement, row: int) -> int:
         else:
             sheet.text(row, 2, value, fit=False)
     return row
+
+
+def _direction(value: Decimal) -> str:
+    """" (up)" or " (down)" after a movement, as the HTML headline says it; nothing when nil."""
+    return " (up)" if value > 0 else " (down)" if value < 0 else ""
 
 
 def _brackets(value: Decimal) -> str:

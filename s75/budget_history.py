@@ -37,13 +37,15 @@ def run_budget_history(args) -> int:
     print(f"{args.scheme} {row.scheme.name}: {position.year.label} budget to {as_of} ({position.pool.name})")
     print()
     width = max(len(_money(line.budget)) for line in found.lines)
+    kind = max(len(line.kind) for line in found.lines)
+    print(f"{'Date':<10}  {'Change':<{kind}}  {'Amount':>{width}}  {'Budget after':>{width}}  Where, why, approved by")
     for line in found.lines:
         said = [line.reason] if line.reason else []
         if line.counterpart:
             said.insert(0, f"{'from' if line.change > 0 else 'to'} {line.counterpart}")
         if line.kind != "original":
             said.append(f"approved: {line.approved or 'not recorded'}")
-        print(f"{line.date}  {line.kind:<12}  {_money(line.change):>{width}}  {_money(line.budget):>{width}}  "
+        print(f"{line.date}  {line.kind:<{kind}}  {_money(line.change):>{width}}  {_money(line.budget):>{width}}  "
               f"{line.where}" + (f"  {'; '.join(said)}" if said else ""))
     print()
     print(f"Original budget  {_money(found.original):>{width}}")

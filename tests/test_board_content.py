@@ -264,6 +264,9 @@ def test_the_workbook_opens_with_the_commentary_and_signoff(example_statement):
     assert signed["Reviewed by"] == "Daniel Okafor, Chief Finance Officer, Example Borough Council"
     assert signed["Date"].date() == datetime.date(2025, 10, 10)
     assert column_a.index("Partner") > column_a.index("Date")  # all of it above the partner table
+    # the headline says which way the outturn moved, as the HTML's does
+    headline = next(text for text in column_a if isinstance(text, str) and text.startswith("Forecast outturn"))
+    assert headline.endswith("Movement in forecast outturn since Month 5: 265,600.00 (up).")
 
 
 def _charts(statement) -> list[str]:

@@ -98,7 +98,7 @@ def test_budget_history_command_lists_the_lines(tmp_path, capsys):
     out = capsys.readouterr().out
     for text in ("original", "virement out", "variation", "400,000.00", "(20,000.00)", "30,000.00", "410,000.00",
                  "Winter discharge pressures", "Health and Wellbeing Board, 25 September 2025", "to S01",
-                 f"varied.beancount:{line_of(VARIED, '; variation-s02')}", "Revised budget"):
+                 f"varied.beancount:{line_of(VARIED, '; variation-s02')}", "Revised budget", "Budget after"):
         assert text in out, text
 
 
