@@ -153,6 +153,8 @@ def _absorb(step: RiskStep, residual: dict) -> tuple[dict, list]:
             moved[scheme] = moved.get(scheme, ZERO) + part
     working = [("available to absorb", f"{pot:,.2f}"), ("gross overspends", f"{gross:,.2f}"),
                ("absorbed", f"{absorbed:,.2f}")]
+    if absorbed:  # absorption moves variance between schemes: their net, the amount to share, is the same
+        working.append(("the underspend was already in the net variance, so the amount to share", "is unchanged"))
     return moved, working
 
 

@@ -157,3 +157,14 @@ def test_shares_always_sum_to_the_variance(pool, rule, data):
         assert result.unallocated == 0
     if rule == "cap":
         assert all(result.shares[p] <= contributions[p] for p in partners if result.shares[p] > 0)
+
+
+def test_an_absorb_step_says_the_amount_to_share_is_unchanged(example_entries):
+    """The contingency's underspend is in the net variance already: its step moves variance between schemes,
+    so its To share and Left are the same figure, and the working says why."""
+    import datetime
+
+    from rules.position import build_position
+    step = build_position(example_entries, datetime.date(2025, 9, 30)).risk_share.steps[0]
+    assert dict(step.working)["absorbed"] == "719,200.00"
+    assert ("the underspend was already in the net variance, so the amount to share", "is unchanged") in step.working
