@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from reports.atomic_files import PartlyReplaced, replace_files
-from reports.ledger import Loaded
+from reports.ledger import Loaded, latest_month_end
 from reports.returns.annual import AnnualReturn, annual_return, ledger_balances
 from reports.returns.quarterly import QuarterlyReport, previous_quarter_end, quarterly_report
 from rules.calendar import FinancialYear, Period
@@ -29,7 +29,7 @@ def quarterly_of(loaded: Loaded, quarter: Period, generated: datetime.date) -> Q
     end = build_position(loaded.entries, quarter.end, agreement, books)
     earlier = previous_quarter_end(quarter)
     before = build_position(loaded.entries, earlier, agreement, books) if earlier else None
-    return quarterly_report(end, before, quarter, generated, provenance_of(loaded))
+    return quarterly_report(end, before, quarter, generated, provenance_of(loaded), latest_month_end(loaded.entries))
 
 
 def annual_of(loaded: Loaded, year: FinancialYear, generated: datetime.date) -> AnnualReturn:

@@ -242,3 +242,14 @@ def test_the_pdf_prints_each_total_once_not_at_the_foot_of_every_page(written):
     html = (written / f"{STEM}.html").read_text()
     rows = re.findall(r'<tr class="total"[^>]*>\s*<td[^>]*>Total</td>', html)
     assert len(rows) >= 3 and totals == len(rows)
+
+
+def test_a_quarter_ending_after_the_books_says_so(tmp_path, capsys, written):
+    """Q3 of the example (books to 30 September) is written, but says its later months hold nothing yet."""
+    assert "books-to" not in (written / f"{STEM}.html").read_text()  # Q2: the books run to its end
+    out = tmp_path / "q3"
+    assert main(["quarterly", str(EXAMPLE), "--quarter", "2025-26-Q3", "--out", str(out)]) == 0
+    html = (out / "EB-BCF-2025-26-Q3-quarterly.html").read_text()
+    assert "The books hold entries to 30 September 2025 only" in html
+    ws = openpyxl.load_workbook(out / "EB-BCF-2025-26-Q3-quarterly.xlsx").worksheets[0]
+    assert any(str(ws.cell(r, 1).value).startswith("The books hold entries to 30 September 2025") for r in range(1, 9))

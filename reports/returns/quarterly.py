@@ -94,6 +94,16 @@ class QuarterlyReport:
     areas: tuple[AreaLine, ...]
     tranches: tuple[TrancheLine, ...]
     metrics: tuple[MetricRow, ...]
+    books_to: datetime.date | None = None  # the end of the latest month with entries people wrote
+
+    @property
+    def incomplete(self) -> str:
+        """A sentence when the books stop before the quarter's end (its later months hold nothing yet),
+        else ""."""
+        if self.books_to is None or self.books_to >= self.quarter.end:
+            return ""
+        return (f"The books hold entries to {_day(self.books_to)} only: the quarter's months after it have "
+                "none yet, so their actual spend and receipts are nil here.")
 
     @property
     def risk_share(self) -> RiskShareResult:
@@ -128,7 +138,8 @@ def previous_quarter_end(quarter: Period) -> datetime.date | None:
 
 
 def quarterly_report(end: PoolPosition, before: PoolPosition | None, quarter: Period,
-                     generated: datetime.date, provenance: str) -> QuarterlyReport:
+                     generated: datetime.date, provenance: str,
+                     books_to: datetime.date | None = None) -> QuarterlyReport:
     if end.as_of != quarter.end or (before is not None and before.as_of != previous_quarter_end(quarter)):
         raise ValueError("the positions must be at the quarter's end and the previous quarter's end")
     number = quarter_number(quarter)
@@ -143,7 +154,7 @@ def quarterly_report(end: PoolPosition, before: PoolPosition | None, quarter: Pe
         generated=generated, provenance=provenance, income=income,
         income_totals={f: sum((p.totals[f] for p in income), ZERO) for f in INCOME_FIELDS},
         schemes=schemes, scheme_totals=scheme_totals, areas=_areas(schemes),
-        tranches=_tranches(end, quarter), metrics=metrics_in(end, quarter))
+        tranches=_tranches(end, quarter), metrics=metrics_in(end, quarter), books_to=books_to)
 
 
 def overlaps(label: str, quarter: Period) -> bool:

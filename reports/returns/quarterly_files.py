@@ -64,6 +64,8 @@ def quarterly_xlsx(report: QuarterlyReport) -> bytes:
                                 f"Ledger: {report.provenance}", f"Generated {report.generated.day} "
                                 f"{report.generated:%B %Y}"), 3):
         line(first, row, text)
+    if report.incomplete:
+        line(first, 7, report.incomplete)
     return workbook_bytes(wb, report.generated)
 
 
