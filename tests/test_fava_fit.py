@@ -207,3 +207,12 @@ def test_the_html_download_carries_one_charset(app):
     assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
 
 
+
+
+def test_the_risk_share_partners_shares_are_in_view_at_1440_by_900(fava, laptop):
+    """The working of a step wraps in its cell rather than pushing the partners' shares off the page."""
+    laptop.goto(fava + PAGE)
+    laptop.wait_for_selector("#risk-share tr[data-total=risk-share]")
+    rights = laptop.evaluate("""[...document.querySelectorAll('#risk-share td[data-partner]')]
+                                .map(td => td.getBoundingClientRect().right)""")
+    assert rights and max(rights) <= 1440
