@@ -255,4 +255,4 @@ def test_the_risk_share_working_is_in_both(workbook, statement):
     for offset, step in enumerate(statement.position.risk_share.steps, 1):
         working = "; ".join(f"{what} {figure}" for what, figure in step.working)
         assert ws.cell(header + offset, heads["Working"]).value == (working or None)
-        assert f"<td>{working}</td>" in page
+        assert f"<td class=\"working\">{working}</td>" in page
