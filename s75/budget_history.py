@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import sys
 
-from reports.ledger import latest_month_end
 from rules.allocation import to_penny
 from rules.budget_history import history
-from rules.position import PositionError, build_position
 
 
 def run_budget_history(args) -> int:
-    from s75.cli import _load_or_report
-    loaded = _load_or_report(args.ledger, refused="no history shown")
-    if loaded is None:
+    from s75.cli import ledger_position
+    found = ledger_position(args)
+    if found is None:
         return 1
-    as_of = args.date or latest_month_end(loaded.entries)
-    try:
-        position = build_position(loaded.entries, as_of)
-    except PositionError as exc:
-        print(f"{args.ledger}: {exc}", file=sys.stderr)
-        return 1
+    position = found[1]
+    as_of = position.as_of
     row = next((s for s in position.schemes if s.scheme.scheme == args.scheme), None)
     if row is None:
         known = ", ".join(s.scheme.scheme for s in position.schemes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import json
 import os
 import sys
@@ -101,12 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     consolidate.add_argument("--out", required=True, help="folder to write consolidation.html and .xlsx into")
     args = parser.parse_args(argv)
     commands_run = {"check": _check, "position": _position, "statement": _statement, "import": _import,
-                    "verify": _verify, "trace": _trace}
-    commands_run["lock"] = _lock
-    commands_run.update({"quarterly": _returns, "annual": _returns, "national-return": _returns})
-    commands_run.update(whatif=_whatif, export=_export, consolidate=_consolidate)
-    commands_run["budget-history"] = _budget_history
-    commands_run["accrue"] = _accrue
+                    "lock": _lock, **{name: _lazy for name in LAZY}}
     try:
         # Python's cyclic collector off for the commands that read a ledger and lay it out: what they make
         # they keep until they end, and none of it is in a garbage cycle (reports.ledger.collector_paused)
@@ -181,19 +177,34 @@ def _imports_left_out(loaded: Loaded) -> tuple[str, list[str]]:
     return os.path.relpath(loaded.path), left_out
 
 
-def _position(args) -> int:
-    loaded = _load_or_report(args.ledger)
-    if loaded is None:
-        return 1
+def report_date(args, loaded: Loaded) -> datetime.date | None:
+    """--date, or the end of the latest month with entries people wrote; None, said in one line, when
+    the ledger has none yet."""
     as_of = args.date or latest_month_end(loaded.entries)
     if as_of is None:
         print(f"{args.ledger}: no transactions yet; give --date", file=sys.stderr)
-        return 1
+    return as_of
+
+
+def ledger_position(args, refused: str = ""):
+    """(loaded ledger, its position on `report_date`) for a command's LEDGER and --date, or None after
+    saying why not in one line (ending "; <refused>" when given)."""
+    loaded = _load_or_report(args.ledger, refused=refused)
+    as_of = report_date(args, loaded) if loaded is not None else None
+    if as_of is None:
+        return None
     try:
-        position = build_position(loaded.entries, as_of)
+        return loaded, build_position(loaded.entries, as_of)
     except PositionError as exc:
-        print(f"{args.ledger}: {exc}", file=sys.stderr)
+        print(f"{args.ledger}: {exc}" + (f"; {refused}" if refused else ""), file=sys.stderr)
+        return None
+
+
+def _position(args) -> int:
+    found = ledger_position(args)
+    if found is None:
         return 1
+    position = found[1]
     if args.json:
         print(json.dumps(position_to_json(position), indent=2))
     else:
@@ -203,8 +214,7 @@ def _position(args) -> int:
 
 
 def _statement(args) -> int:
-    from reports.atomic_files import PartlyReplaced
-    from reports.publish import month_end, render_statement, write_files
+    from reports.publish import month_end, render_statement
     try:
         as_of = month_end(args.month)
     except ValueError as exc:
@@ -218,21 +228,8 @@ def _statement(args) -> int:
     except PositionError as exc:
         print(f"{args.ledger}: {exc}; no statement written", file=sys.stderr)
         return 1
-    try:
-        written = write_files(Path(args.out), files)
-    except OSError as exc:
-        folder = args.out.rstrip("/\\") or args.out
-        if Path(args.out).exists() and not Path(args.out).is_dir():
-            reason = "it is a file, not a folder"
-        else:
-            reason = exc.strerror or str(exc)
-        kept = ("some of the month's files are new and some old: run it again" if isinstance(exc, PartlyReplaced)
-                else "the previous files are unchanged")
-        print(f"s75 statement: cannot write into {folder}/: {reason}; {kept}", file=sys.stderr)
-        return 1
-    for path in written:
-        print(f"wrote {path}")
-    return 0
+    from s75.returns_common import write
+    return write("s75 statement", args.out, files, "month's")
 
 
 def _import(args) -> int:
@@ -240,51 +237,22 @@ def _import(args) -> int:
     return run_import(args.ledger, args.files, args.dry_run, args.wait)
 
 
-def _verify(args) -> int:
-    from s75.verify import run_verify
-    return run_verify(args)
-
-
-def _trace(args) -> int:
-    from s75.trace import run_trace
-    return run_trace(args)
-
-
-def _accrue(args) -> int:
-    from s75.accrue import run_accrue
-    return run_accrue(args)
-
-
-def _budget_history(args) -> int:
-    from s75.budget_history import run_budget_history
-    return run_budget_history(args)
-
-
-def _returns(args) -> int:
-    from s75.annual import run_annual
-    from s75.national_return import run_national_return
-    from s75.quarterly import run_quarterly
-    return {"quarterly": run_quarterly, "annual": run_annual, "national-return": run_national_return}[args.command](args)
-
-
 def _lock(args) -> int:
     from s75.lock import run_lock
     return run_lock(args.ledger, args.month, args.year, args.wait)
 
 
-def _whatif(args) -> int:
-    from s75.whatif import run_whatif
-    return run_whatif(args)
+# The commands whose module is imported only when they run (each module's run_... takes the parsed args).
+LAZY = {"verify": ("s75.verify", "run_verify"), "trace": ("s75.trace", "run_trace"),
+        "accrue": ("s75.accrue", "run_accrue"), "budget-history": ("s75.budget_history", "run_budget_history"),
+        "quarterly": ("s75.quarterly", "run_quarterly"), "annual": ("s75.annual", "run_annual"),
+        "national-return": ("s75.national_return", "run_national_return"), "whatif": ("s75.whatif", "run_whatif"),
+        "export": ("s75.export", "run_export"), "consolidate": ("s75.consolidate", "run_consolidate")}
 
 
-def _export(args) -> int:
-    from s75.export import run_export
-    return run_export(args)
-
-
-def _consolidate(args) -> int:
-    from s75.consolidate import run_consolidate
-    return run_consolidate(args)
+def _lazy(args) -> int:
+    module, function = LAZY[args.command]
+    return getattr(importlib.import_module(module), function)(args)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reports.frames import COLUMNS, SCHEMA_VERSION, TABLES, latest_lock, position_frames
-from reports.ledger import latest_month_end
-from rules.position import PoolPosition, PositionError, build_position
+from rules.position import PoolPosition
 
 ARROW = {
     "text": pa.string(),
@@ -66,18 +65,15 @@ def export_files(position: PoolPosition, locked_through: str | None = None) -> d
 
 def run_export(args) -> int:
     from reports.atomic_files import replace_files
-    from s75.cli import _load_or_report
-    loaded = _load_or_report(args.ledger, refused="nothing exported")
-    if loaded is None:
+    from s75.cli import ledger_position
+    found = ledger_position(args, refused="nothing exported")
+    if found is None:
         return 1
-    as_of = args.date or latest_month_end(loaded.entries)
-    if as_of is None:
-        print(f"{args.ledger}: no transactions yet; give --date", file=sys.stderr)
-        return 1
+    loaded, position = found
+    as_of = position.as_of
     try:
-        position = build_position(loaded.entries, as_of)
         files = export_files(position, latest_lock(loaded.entries))
-    except (PositionError, ExportError) as exc:
+    except ExportError as exc:
         print(f"{args.ledger}: {exc}; nothing exported", file=sys.stderr)
         return 1
     try:

@@ -17,7 +17,6 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from reports.ledger import latest_month_end
 from reports.whatif import (SCENARIOS, WhatIfError, read_fragment, scenario_names, scenario_path,
                             schemes_changed as changed_pairs, shares_side_by_side as share_rows, shown as _shown,
                             steps_side_by_side, what_if)
@@ -28,7 +27,7 @@ from rules.scenario import FORECAST, RISK_SHARE, ForecastChange, describe_error,
 
 
 def run_whatif(args) -> int:
-    from s75.cli import _load_or_report
+    from s75.cli import _load_or_report, report_date
     try:
         changes = _changes(args.forecast or [])
         fragment = _fragments(args)
@@ -42,9 +41,8 @@ def run_whatif(args) -> int:
     loaded = _load_or_report(args.ledger)
     if loaded is None:
         return 1
-    as_of = args.date or latest_month_end(loaded.entries)
+    as_of = report_date(args, loaded)
     if as_of is None:
-        print(f"{args.ledger}: no transactions yet; give --date", file=sys.stderr)
         return 1
     try:
         result = what_if(loaded.entries, as_of, fragment, changes)

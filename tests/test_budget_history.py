@@ -152,3 +152,12 @@ def test_an_amount_with_fractions_of_a_penny_or_too_many_digits_is_an_error():
     assert_one_error(text, "; budget-s02", "more than two decimal places")
     text = BASE.replace('"S02" 400000.00 GBP ; budget-s02', '"S02" 9999999999999999999.00 GBP ; budget-s02')
     assert any("too large" in message for _, message in errors_of(text))
+
+
+def test_budget_history_of_a_ledger_without_transactions_asks_for_a_date_in_one_line(tmp_path, capsys):
+    ledger = tmp_path / "plan-only.beancount"
+    ledger.write_text(BASE[:BASE.index("2025-04-20 *")])
+    assert main(["budget-history", str(ledger), "--scheme", "S02"]) == 1
+    err = capsys.readouterr().err
+    assert "no transactions yet; give --date" in err and "Traceback" not in err
+    assert main(["budget-history", str(ledger), "--scheme", "S02", "--date", "2025-06-30"]) == 0
