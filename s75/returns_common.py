@@ -10,9 +10,9 @@ from pathlib import Path
 from reports.atomic_files import PartlyReplaced, replace_files
 from reports.ledger import Loaded, latest_month_end
 from reports.returns.annual import AnnualReturn, annual_return, ledger_balances
-from reports.returns.quarterly import QuarterlyReport, previous_quarter_end, quarterly_report
+from reports.returns.quarterly import QuarterlyReport, ReturnError, previous_quarter_end, quarterly_report
 from rules.calendar import FinancialYear, Period
-from rules.position import build_position, year_books
+from rules.position import PositionError, build_position, year_books
 from rules.reader import read_agreement
 
 
@@ -55,6 +55,29 @@ def write(command: str, out: str, files: dict[str, bytes], what: str) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def run_return(args, command: str, what: str, parse, report_of, render) -> int:
+    """The shape of s75 quarterly, annual and national-return: `parse(args)` reads the period asked
+    for (ReturnError: refused), `report_of(loaded, period, today)` builds the report's model and
+    `render(report)` its files ({name: bytes}), which are written together into --out. Every refusal
+    is one line ending "no <what> written"; nothing is written then."""
+    from s75.cli import _load_or_report
+    try:
+        period = parse(args)
+    except ReturnError as exc:
+        return refuse(f"{command}: {exc}")
+    refused = f"no {what} written"
+    loaded = _load_or_report(args.ledger, refused=refused)
+    if loaded is None:
+        return 1
+    try:
+        files = render(report_of(loaded, period, datetime.date.today()))
+    except (PositionError, ReturnError) as exc:
+        return refuse(f"{args.ledger}: {exc}; {refused}")
+    except (ImportError, OSError) as exc:  # WeasyPrint, or the system libraries it needs, missing
+        return refuse(f"{command}: the PDF cannot be made: {exc}; {refused}")
+    return write(command, args.out, files, f"{what}'s")
 
 
 def refuse(message: str) -> int:
