@@ -374,14 +374,20 @@ def _totals(rows, fields) -> Totals:
     return Totals({f: sum((getattr(r, f) for r in rows), ZERO) for f in fields})
 
 
-def suspense_balance(entries, year: FinancialYear | None = None) -> Decimal:
-    """What Expenses:Suspense (and its sub-accounts) holds, in `year` or over all time."""
-    total, transaction, below = ZERO, data.Transaction, SUSPENSE + ":"
+def suspense_postings(entries, year: FinancialYear | None = None) -> list[tuple[data.Transaction, data.Posting]]:
+    """(transaction, posting) for each posting to Expenses:Suspense (or a sub-account), in `year` or over
+    all time."""
+    found, transaction, below = [], data.Transaction, SUSPENSE + ":"
     for entry in entries:
         if type(entry) is not transaction or (year is not None and not year.contains(entry.date)):
             continue
         for posting in entry.postings:
             account = posting.account
             if account == SUSPENSE or account.startswith(below):
-                total += posting.units.number
-    return total
+                found.append((entry, posting))
+    return found
+
+
+def suspense_balance(entries, year: FinancialYear | None = None) -> Decimal:
+    """What Expenses:Suspense (and its sub-accounts) holds, in `year` or over all time."""
+    return sum((posting.units.number for _, posting in suspense_postings(entries, year)), ZERO)

@@ -148,7 +148,8 @@ def _check(args) -> int:
         return 1
     print(f"{args.ledger}: no errors ({len(loaded.entries)} entries)")
     from s75.suspense import suspense_warnings
-    for number, warning in enumerate(suspense_warnings(loaded.path, loaded.entries)):
+    agreement, _ = read_agreement(loaded.entries)  # read once, for the warnings below
+    for number, warning in enumerate(suspense_warnings(loaded.path, loaded.entries, agreement)):
         print(("warning: " if number == 0 else "") + warning, file=sys.stderr)
     main_file, left_out = _imports_left_out(loaded)
     for name in left_out:
@@ -156,7 +157,7 @@ def _check(args) -> int:
               "not counted", file=sys.stderr)
     for warning in ledger_personal_warnings(loaded.path, loaded.entries):
         print(f"warning: {warning}", file=sys.stderr)
-    for warning in overdrawn_warnings(loaded.entries, read_agreement(loaded.entries)[0]):
+    for warning in overdrawn_warnings(loaded.entries, agreement):
         print(f"warning: {warning}", file=sys.stderr)
     return 0
 

@@ -10,25 +10,23 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from beancount.core import data
-
 from importers.config import MAPPING
 from importers.mapping import Mapping, MappingError
+from rules.agreement import Agreement
 from rules.directives import SUSPENSE
 from rules.entries import where
-from rules.reader import read_agreement
+from rules.position import suspense_postings
 
 SHOWN = 10  # lines named before "and N more"
 
 
-def suspense_warnings(ledger: Path, entries) -> list[str]:
+def suspense_warnings(ledger: Path, entries, agreement: Agreement) -> list[str]:
     """The warnings, one line each: the total held, then each line held (up to SHOWN)."""
-    held = [(entry, posting) for entry in entries if type(entry) is data.Transaction
-            for posting in entry.postings if posting.account == SUSPENSE or posting.account.startswith(SUSPENSE + ":")]
-    total = sum((p.units.number for _, p in held if p.units is not None), Decimal(0))
-    if not total and not held:
-        return []
-    mapping = _mapping(ledger, entries)
+    held = suspense_postings(entries)
+    total = sum((posting.units.number for _, posting in held), Decimal(0))
+    if not total:
+        return []  # nothing held (a line moved out by a later entry nets to nil)
+    mapping = _mapping(ledger, agreement)
     lines = [f"{SUSPENSE} holds {total:,.2f} in {len(held)} line{'s' if len(held) != 1 else ''} (the year cannot "
              "be closed until it is nil); move each to its scheme (docs/importing.md, \"Clearing suspense\"):"]
     for entry, posting in held[:SHOWN]:
@@ -48,11 +46,11 @@ def suspense_warnings(ledger: Path, entries) -> list[str]:
     return lines
 
 
-def _mapping(ledger: Path, entries) -> Mapping | None:
+def _mapping(ledger: Path, agreement: Agreement) -> Mapping | None:
     path = Path(ledger).parent / MAPPING
     if not path.is_file():
         return None
     try:
-        return Mapping.load(path, read_agreement(entries)[0])
+        return Mapping.load(path, agreement)
     except (MappingError, OSError):
         return None  # s75 import reports a broken mapping; here the lines are still listed
