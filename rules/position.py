@@ -156,6 +156,8 @@ class PoolPosition:
     adjustments_received: Decimal = ZERO  # the receipt adjustments added up
     previous_date: datetime.date | None = None  # the month end forecast movement is from (None in Month 1: the budget)
     commitments: tuple[CommitmentPosition, ...] = ()  # the orders raised by the date (rules.commitments)
+    # the orders added up: "amount", "drawn" and "committed" (what they still hold)
+    commitment_totals: Totals = Totals({"amount": ZERO, "drawn": ZERO, "committed": ZERO})
 
 
 PARTNER_FIELDS = ("minimum", "agreed", "received", "outstanding")
@@ -213,7 +215,9 @@ def build_position(entries, as_of: datetime.date, agreement: Agreement | None = 
         agreement=agreement, adjustments=adjustments,
         adjustments_total=sum((a.amount for a in adjustments if not a.receipt), ZERO),
         adjustments_received=sum((a.amount for a in adjustments if a.receipt), ZERO), previous_date=previous,
-        commitments=orders)
+        commitments=orders, commitment_totals=Totals({
+            "amount": sum((o.commitment.amount for o in orders), ZERO), "drawn": sum((o.drawn for o in orders), ZERO),
+            "committed": sum((o.outstanding for o in orders), ZERO)}))
 
 
 def previous_month_end(year: FinancialYear, as_of: datetime.date) -> datetime.date | None:

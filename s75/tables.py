@@ -115,9 +115,8 @@ def orders_table(position: PoolPosition) -> Table:
         table.add_row(c.reference, c.scheme, c.supplier, str(c.date), money(c.amount), money(o.drawn),
                       money(o.outstanding), str(c.closed or ""))
     table.add_section()
-    table.add_row("", "", "[b]Total[/b]", "", money(sum((o.commitment.amount for o in position.commitments), Decimal(0))),
-                  money(sum((o.drawn for o in position.commitments), Decimal(0))),
-                  money(sum((o.outstanding for o in position.commitments), Decimal(0))), "")
+    t = position.commitment_totals
+    table.add_row("", "", "[b]Total[/b]", "", money(t["amount"]), money(t["drawn"]), money(t["committed"]), "")
     return table
 
 
