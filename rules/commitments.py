@@ -131,21 +131,20 @@ def committed_by_scheme(rows: tuple[CommitmentPosition, ...]) -> dict[str, Decim
     return dict(committed)
 
 
-def drawdown_errors(entries, agreement) -> list[S75Error]:
-    """Each invoice naming an order the agreement does not have, or posting nothing to the order's
-    scheme (an order of S08 drawn by spend on S02); each accrual that takes its order past its amount
-    on the accrual's date (what was drawn by then, with the accrual)."""
+def misplaced_order(entry, posting) -> S75Error:
+    """The error at a posting carrying `order:`, which only a transaction's own metadata draws down."""
+    return S75Error(posting.meta, f'order: "{posting.meta[ORDER]}" is written under a posting: write it on the '
+                                  "transaction (under its first line), where it draws the order down", entry)
+
+
+def drawdown_errors(ordered, agreement) -> list[S75Error]:
+    """Of `ordered`, the transactions carrying `order:` (rules.validate collects them in its one pass
+    over the books): each naming an order the agreement does not have, dated before its order, or
+    posting nothing to the order's scheme (an order of S08 drawn by spend on S02); then each accrual
+    that takes its order past its amount on the accrual's date (what was drawn by then, with it)."""
     orders = {order_key(c.reference): c for c in agreement.commitments}
     errors = []
-    transaction = data.Transaction
-    for entry in entries:
-        if type(entry) is not transaction:
-            continue
-        for posting in entry.postings:
-            if posting.meta and ORDER in posting.meta:
-                errors.append(S75Error(posting.meta, f'order: "{posting.meta[ORDER]}" is written under a posting: '
-                                                     "write it on the transaction (under its first line), where it "
-                                                     "draws the order down", entry))
+    for entry in ordered:
         reference = entry.meta.get(ORDER)
         if reference is None or str(entry.meta.get("rule", "")).startswith("accrual"):
             continue
@@ -165,12 +164,12 @@ def drawdown_errors(entries, agreement) -> list[S75Error]:
         if scheme is not None and not any(scheme.owns(p.account) for p in entry.postings):
             errors.append(S75Error(entry.meta, f'order "{reference}" is {commitment.scheme}\'s ({where(commitment.meta)}), '
                                                f"but this entry posts nothing to {commitment.scheme}", entry))
-    found = draws(entries, agreement) if agreement.accruals else {}
+    found = draws(ordered, agreement) if agreement.accruals else {}
     for accrual in agreement.accruals:
         commitment = orders.get(order_key(accrual.reference))
         if commitment is None:
             continue
-        drawn = drawn_by_order(entries, agreement, accrual.date, found).get(order_key(accrual.reference), ZERO)
+        drawn = drawn_by_order(ordered, agreement, accrual.date, found).get(order_key(accrual.reference), ZERO)
         if drawn > commitment.amount:
             errors.append(S75Error(accrual.meta, f"s75-accrual: {accrual.amount:,.2f} against {accrual.reference} "
                                                  f"takes what is drawn on it by {accrual.date} to {drawn:,.2f}, more "

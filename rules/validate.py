@@ -34,7 +34,7 @@ from decimal import Decimal
 from beancount.core import data
 
 from rules.calendar import year_of
-from rules.commitments import drawdown_errors
+from rules.commitments import ORDER, drawdown_errors, misplaced_order
 from rules.double_count import double_counts
 from rules.directives import S75Error
 from rules.entries import is_generated, opened_accounts
@@ -69,11 +69,11 @@ def check(entries, options_map, agreement, opened: set[str]) -> list:
             errors.append(S75Error(contribution.meta, f"contribution {contribution.partner} "
                                    f"{contribution.source}: account {contribution.account} is not opened", None))
 
-    life_errors, carried_in = _scan_transactions(entries, agreement, opened)
+    life_errors, carried_in, ordered = _scan_transactions(entries, agreement, opened)
     errors.extend(life_errors)
     errors.extend(_budgets_against_funding(agreement, carried_in))
     errors.extend(double_counts(entries))
-    errors.extend(drawdown_errors(entries, agreement))
+    errors.extend(drawdown_errors(ordered, agreement))
     errors.extend(lock_errors(entries, options_map))
     return errors
 
@@ -130,7 +130,9 @@ def _stray(entry, account: str, kind: str, amount: Decimal) -> S75Error:
 
 def _scan_transactions(entries, agreement, opened: set):
     """One pass: postings to a scheme's accounts dated before it starts or after it ends, postings
-    to expense or contribution accounts outside the agreement, and the underspend carried into each year."""
+    to expense or contribution accounts outside the agreement, `order:` written under a posting, the
+    underspend carried into each year, and the transactions that carry an order (rules.commitments
+    checks those)."""
     errors = []
     schemes = agreement.schemes
     agreed = {(c.year, c.account) for c in agreement.contributions} | agreement.unread_receipts
@@ -138,11 +140,16 @@ def _scan_transactions(entries, agreement, opened: set):
     scheme_of: dict[str, object] = {}
     kind_of: dict[str, str | None] = {}
     transaction, unknown = data.Transaction, object()
+    ordered = []
     for entry in entries:
         if type(entry) is not transaction:
             continue
+        if ORDER in entry.meta:
+            ordered.append(entry)
         stray: dict[tuple[str, str], Decimal] | None = None
         for posting in entry.postings:
+            if posting.meta and ORDER in posting.meta:
+                errors.append(misplaced_order(entry, posting))
             account = posting.account
             if account == CARRIED_IN:
                 carried_in[year_of(entry.date)] -= posting.units.number
@@ -169,7 +176,7 @@ def _scan_transactions(entries, agreement, opened: set):
                                        f"{entry.date} is after the scheme ended on {scheme.end}", entry))
         if stray:
             errors.extend(_stray(entry, account, kind, amount) for (account, kind), amount in stray.items())
-    return errors, carried_in
+    return errors, carried_in, ordered
 
 
 def _accrual_reversal(entry) -> bool:
