@@ -1,7 +1,8 @@
 """What an import run keeps of each row it writes, so that an extract of any size is not held in
 memory: the entries' text on disk as they are taken (`Spool`), and of each row one short string
 (`held_record`, read back by `Held`) with where its text is, its amount, what it counts as and what
-must agree for a repeat of it. importers.run's FileSummary owns them.
+must agree for a repeat of it. importers.run's FileSummary owns them. `ImportText` writes the
+accepted files' spools out as one ledger file.
 """
 from __future__ import annotations
 
@@ -146,3 +147,32 @@ def _packed_print(fingerprint_) -> list[str] | None:
 
 # What a kept row counts as, in Held.flags.
 SUSPENSE_FLAG, FLAGGED, ADJUSTED, PSEUDONYM = "s", "f", "a", "p"
+
+
+class ImportText:
+    """The accepted files' new entries as one ledger file's text, written a file at a time from their
+    spools (`write_to`) rather than held; false when there are none."""
+
+    def __init__(self, summaries: list, today):
+        self.accepted = [s for s in summaries if s.written]
+        self.today = today
+
+    def __bool__(self) -> bool:
+        return bool(self.accepted)
+
+    def write_to(self, out) -> None:
+        header = [f"; Imported {self.today.isoformat()} by s75 import."]
+        header += [f";   {s.file}: {s.written} entr{'y' if s.written == 1 else 'ies'} ({s.importer})" for s in self.accepted]
+        out.write("\n".join(header) + "\n\n")
+        for summary in self.accepted:
+            out.write(f"; ---- {summary.file} ----\n\n")
+            summary.write_text(out)
+
+    def __str__(self) -> str:
+        import io
+
+        if not self:
+            return ""
+        out = io.StringIO()
+        self.write_to(out)
+        return out.getvalue()

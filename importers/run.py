@@ -16,8 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from importers.base import FileTotals, Known, Line
-from importers.held import (ADJUSTED, FLAGGED, NEXT_OWNER, OWNERS, PSEUDONYM, SUSPENSE_FLAG, Held, Spool,
-                            held_record)
+from importers.held import (ADJUSTED, FLAGGED, NEXT_OWNER, OWNERS, PSEUDONYM, SUSPENSE_FLAG, Held, ImportText,
+                            Spool, held_record)
 from importers.ledger_text import entry_text
 from importers.personal import is_pseudonym
 from importers.rows import (Refused, Rejection, header_row, layout_sheets, missing_columns, shape_problem,
@@ -336,35 +336,6 @@ def _row_of(where: str, other: str) -> str:
 def _name(key: tuple) -> str:
     """("txn", "council", "GL-1") -> "council GL-1"; other keys as their parts."""
     return " ".join(str(part) for part in (key[1:] if key[0] == "txn" else key))
-
-
-class ImportText:
-    """The accepted files' new entries as one ledger file's text, written a file at a time from their
-    spools (`write_to`) rather than held; false when there are none."""
-
-    def __init__(self, summaries: list[FileSummary], today):
-        self.accepted = [s for s in summaries if s.written]
-        self.today = today
-
-    def __bool__(self) -> bool:
-        return bool(self.accepted)
-
-    def write_to(self, out) -> None:
-        header = [f"; Imported {self.today.isoformat()} by s75 import."]
-        header += [f";   {s.file}: {s.written} entr{'y' if s.written == 1 else 'ies'} ({s.importer})" for s in self.accepted]
-        out.write("\n".join(header) + "\n\n")
-        for summary in self.accepted:
-            out.write(f"; ---- {summary.file} ----\n\n")
-            summary.write_text(out)
-
-    def __str__(self) -> str:
-        import io
-
-        if not self:
-            return ""
-        out = io.StringIO()
-        self.write_to(out)
-        return out.getvalue()
 
 
 def import_text(summaries: list[FileSummary], today) -> ImportText:
