@@ -32,6 +32,17 @@ HEADER_LIMIT = 255  # characters Excel allows in a page header or footer
 
 
 
+def cell_number(value) -> float:
+    """A figure as the number an .xlsx cell holds. The file format has only binary floating point for
+    numbers, so this is the one place a Decimal becomes a float, at the file's edge (the sheet keeps
+    the Decimal for its own sums, `Sheet.values`); a figure the cell could not give back to the penny
+    (more than 15 significant digits) is refused rather than written wrong."""
+    number = float(value)
+    if isinstance(value, Decimal) and Decimal(repr(number)).quantize(Decimal("0.01")) != value.quantize(Decimal("0.01")):
+        raise ValueError(f"{value} cannot be held exactly in a spreadsheet cell")
+    return number
+
+
 class Styles:
     """The workbook's cell formats, made once each, every one naming its font."""
 
@@ -113,14 +124,14 @@ class Sheet:
         if isinstance(value, datetime.date):
             self.ws.write_datetime(row - 1, col - 1, datetime.datetime.combine(value, datetime.time()), style)
         else:
-            self.ws.write_number(row - 1, col - 1, float(value), style)
+            self.ws.write_number(row - 1, col - 1, cell_number(value), style)
         self.values[(row, col)] = value
         self.fit(col, _shown_width(value, kind))
 
     def formula(self, row: int, col: int, formula: str, kind: str, value, bold: bool = False,
                 total: bool = False, width: int = 0) -> None:
         """A formula we built (the only formula cells in the workbook), with its value stored beside it."""
-        self.ws.write_formula(row - 1, col - 1, formula, self.styles.get(kind, bold, total=total), float(value))
+        self.ws.write_formula(row - 1, col - 1, formula, self.styles.get(kind, bold, total=total), cell_number(value))
         self.values[(row, col)] = value
         self.fit(col, max(width, _shown_width(value, kind)))
 
