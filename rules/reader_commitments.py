@@ -2,15 +2,12 @@
 checked as it is read; a directive in error is left out, with an error at its file and line."""
 from __future__ import annotations
 
-import calendar
-import datetime
-import re
 
 from rules.commitments import Accrual, Commitment, order_key
 from rules.directives import error
 from rules.entries import where
+from rules.periods import parse_month
 
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 def read_commitment(agreement, entry, v, state):
@@ -44,12 +41,10 @@ def read_commitment(agreement, entry, v, state):
 
 def read_accrual(agreement, entry, v, state):
     errors = []
-    match = MONTH.fullmatch(v["month"])
-    if match is None:
+    date = parse_month(v["month"])
+    if date is None:
         return [error(entry, f's75-accrual: month "{v["month"]}" should look like "2025-09"')]
-    year, month = int(match[1]), int(match[2])
-    date = datetime.date(year, month, calendar.monthrange(year, month)[1])
-    if (entry.date.year, entry.date.month) != (year, month):
+    if (entry.date.year, entry.date.month) != (date.year, date.month):
         errors.append(error(entry, f"s75-accrual: dated {entry.date}, outside {v['month']}, the month it accrues "
                                    f"for: date it in that month (s75 accrue dates it {date}), so that locking the "
                                    "month locks it too"))

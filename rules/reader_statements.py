@@ -4,27 +4,23 @@ that each names a month of one of the pool's years. A directive in error is left
 at its file and line."""
 from __future__ import annotations
 
-import calendar
 import datetime
-import re
 
 from rules.agreement import Agreement, Commentary, Signoff
 from rules.calendar import month_number, year_of
 from rules.directives import S75Error, error
 from rules.entries import where
+from rules.periods import parse_month
 
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")  # a statement's month, as commentary and sign-off name it
 
 
 def _statement_month(entry, text: str, errors) -> datetime.date | None:
     """The last day of the month "YYYY-MM" a commentary or sign-off is for; None (with an error) when
     the month is not written so."""
-    match = MONTH.fullmatch(text)
-    if match is None:
+    end = parse_month(text)
+    if end is None:
         errors.append(error(entry, f'{entry.type}: month "{text}" should look like "2025-09"'))
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
-    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+    return end
 
 
 def _twice(entry, found, month: str):

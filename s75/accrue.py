@@ -16,20 +16,17 @@ from __future__ import annotations
 
 import datetime
 import sys
-import re
 from decimal import Decimal
 from pathlib import Path
 
 from importers.landing import LandingRefused, LedgerBusy, land, ledger_lock
 from importers.values import parse_money
 from reports.ledger import collector_paused, format_error, load_ledger
-from reports.publish import month_end
 from rules.calendar import year_of
 from rules.commitments import commitments_at, order_key
-from rules.periods import month_of, period_control
+from rules.periods import month_of, parse_month, period_control
 from rules.reader import read_agreement
 
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def run_accrue(args) -> int:
@@ -41,13 +38,13 @@ def run_accrue(args) -> int:
     if not path.is_file():
         print(f"{args.ledger}: no such ledger file; nothing written", file=sys.stderr)
         return 1
-    if not MONTH.fullmatch(args.month):
+    end = parse_month(args.month)
+    if end is None:
         print(f"s75 accrue: {args.month!r} is not a month as YYYY-MM (e.g. 2025-09); nothing written", file=sys.stderr)
         return 1
     if args.wait < 0:
         print("s75 accrue: --wait is a number of seconds, 0 or more; nothing written", file=sys.stderr)
         return 1
-    end = month_end(args.month)
     wanted, problems = _orders(args.order or [])
     if problems or not wanted:
         print(*(problems or ["s75 accrue: give at least one --order REFERENCE=AMOUNT; nothing written"]), sep="\n", file=sys.stderr)
