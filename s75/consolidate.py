@@ -8,9 +8,8 @@ exit status 1, and nothing is written.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from reports.atomic_files import replace_files
+from s75.returns_common import write_folder
 from reports.consolidation import ConsolidationError, consolidate, consolidation_html, consolidation_xlsx
 
 STEM = "consolidation"
@@ -23,12 +22,8 @@ def run_consolidate(args) -> int:
         print(f"s75 consolidate: {exc}; nothing written", file=sys.stderr)
         return 1
     files = {f"{STEM}.html": consolidation_html(result).encode("utf-8"), f"{STEM}.xlsx": consolidation_xlsx(result)}
-    try:
-        written = replace_files(Path(args.out), files)
-    except OSError as exc:
-        folder = args.out.rstrip("/\\") or args.out
-        reason = "it is a file, not a folder" if Path(args.out).is_file() else (exc.strerror or str(exc))
-        print(f"s75 consolidate: cannot write into {folder}/: {reason}; nothing written", file=sys.stderr)
+    written = write_folder("s75 consolidate", args.out, files, "consolidation's")
+    if written is None:
         return 1
     print(f"consolidated {result.pools} pool(s); latest statement month {result.latest_month}")
     for path in written:

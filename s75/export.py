@@ -9,7 +9,6 @@ docs/analysis.md documents the schema; `s75 consolidate` reads any number of poo
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -64,8 +63,8 @@ def export_files(position: PoolPosition, locked_through: str | None = None) -> d
 
 
 def run_export(args) -> int:
-    from reports.atomic_files import replace_files
     from s75.cli import ledger_position
+    from s75.returns_common import write_folder
     found = ledger_position(args, refused="nothing exported")
     if found is None:
         return 1
@@ -76,12 +75,8 @@ def run_export(args) -> int:
     except ExportError as exc:
         print(f"{args.ledger}: {exc}; nothing exported", file=sys.stderr)
         return 1
-    try:
-        written = replace_files(Path(args.out), files)
-    except OSError as exc:
-        folder = args.out.rstrip("/\\") or args.out
-        reason = "it is a file, not a folder" if Path(args.out).is_file() else (exc.strerror or str(exc))
-        print(f"s75 export: cannot write into {folder}/: {reason}; nothing exported", file=sys.stderr)
+    written = write_folder("s75 export", args.out, files, "export's")
+    if written is None:
         return 1
     print(f"exported {position.pool.id} {position.year.label} to {as_of} ({len(written)} files in {args.out}):")
     for path in written:

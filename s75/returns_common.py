@@ -40,8 +40,19 @@ def annual_of(loaded: Loaded, year: FinancialYear, generated: datetime.date) -> 
 
 def write(command: str, out: str, files: dict[str, bytes], what: str) -> int:
     """Write `files` into the folder `out`, all or none; say what was written, or why nothing was."""
+    written = write_folder(command, out, files, what)
+    if written is None:
+        return 1
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def write_folder(command: str, out: str, files: dict[str, bytes], what: str) -> list[Path] | None:
+    """Write `files` into the folder `out`, all or none (reports.atomic_files); the paths written, or
+    None after saying in one line why nothing was (or, if stopped part way, that some files are new)."""
     try:
-        written = replace_files(Path(out), files)
+        return replace_files(Path(out), files)
     except OSError as exc:
         folder = out.rstrip("/\\") or out
         if Path(out).exists() and not Path(out).is_dir():
@@ -51,10 +62,7 @@ def write(command: str, out: str, files: dict[str, bytes], what: str) -> int:
         kept = (f"some of the {what} files are new and some old: run it again" if isinstance(exc, PartlyReplaced)
                 else "the previous files are unchanged")
         print(f"{command}: cannot write into {folder}/: {reason}; {kept}", file=sys.stderr)
-        return 1
-    for path in written:
-        print(f"wrote {path}")
-    return 0
+        return None
 
 
 def run_return(args, command: str, what: str, parse, report_of, render) -> int:
