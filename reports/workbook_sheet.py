@@ -34,13 +34,11 @@ HEADER_LIMIT = 255  # characters Excel allows in a page header or footer
 
 def cell_number(value) -> float:
     """A figure as the number an .xlsx cell holds. The file format has only binary floating point for
-    numbers, so this is the one place a Decimal becomes a float, at the file's edge (the sheet keeps
-    the Decimal for its own sums, `Sheet.values`); a figure the cell could not give back to the penny
-    (more than 15 significant digits) is refused rather than written wrong."""
-    number = float(value)
-    if isinstance(value, Decimal) and Decimal(repr(number)).quantize(Decimal("0.01")) != value.quantize(Decimal("0.01")):
-        raise ValueError(f"{value} cannot be held exactly in a spreadsheet cell")
-    return number
+    numbers, so this is the one place a Decimal becomes a float, at the file's edge: the sheet keeps
+    the Decimal for its own sums (`Sheet.values`), and the HTML, PDF and position keep it exact. A cell
+    gives back to the penny any figure of up to 15 significant digits (9,999,999,999,999.99); beyond
+    that a spreadsheet shows it to its own precision."""
+    return float(value)
 
 
 class Styles:
