@@ -13,11 +13,9 @@ leaves the ledger as it was and no file behind; a hidden file left by an import 
 (SIGKILL) is removed by the next one, which holds the lock, so no other import can be writing it.
 
 The check does not parse and book the whole ledger again when it can take them from the import's own
-load (reports.ledger.load_ledger with `keep_stages`): it parses and books the new file alone, and runs
-the plugins and Beancount's validation on the ledger's booked entries and the new ones together, the
-list a load of both would give. That holds while the new file sets no option and includes nothing,
-and each of its postings states its amount and currency and has no cost or price (so that booking it
-needs nothing from the ledger), as the importers write it; otherwise the ledger is loaded again whole.
+load (reports.ledger.load_ledger with `keep_stages`): importers.landing_check parses and books the new
+file alone, a part at a time when it is big, and runs the plugins and Beancount's validation on the
+ledger's booked entries and the new ones; otherwise the ledger is loaded again whole with the new file.
 """
 from __future__ import annotations
 
@@ -116,61 +114,21 @@ def land(ledger: Path, text, today: datetime.date, stages=None) -> Path:
 def verify(ledger: Path, staged: Path, stages=None) -> list[str]:
     """Every error of the ledger loaded with `staged` added, as lines; an error in the staged file is
     named by the extract row its entry came from (`source:`). With `stages` (the ledger's own load
-    before its plugins: reports.ledger.Stages) only the staged file is parsed and booked."""
+    before its plugins: reports.ledger.Stages) only the staged file is parsed and booked, a part at a
+    time when it is big (importers.landing_check)."""
+    from importers.landing_check import check, lines_of
     from reports.ledger import collector_paused
 
     staged_name = str(staged.resolve())
     with collector_paused():
-        loaded = _load_with(stages, staged_name) if stages is not None else None
-        if loaded is None:
-            from beancount import loader
+        lines = check(stages, staged_name) if stages is not None else None
+        if lines is not None:
+            return lines
+        from beancount import loader
 
-            # loader._load is load_file without its pickle cache: it takes the extra file as a second source.
-            loaded = loader._load([(str(ledger.resolve()), True), (staged_name, True)], None, None, None)
-    entries, errors, _ = loaded
-    sources = {e.meta.get("lineno"): e.meta.get("source") for e in entries
-               if e.meta and e.meta.get("filename") == staged_name}
-    lines = []
-    for error in errors:
-        source = getattr(error, "source", None) or {}
-        message = str(getattr(error, "message", error)).strip().splitlines()[0]
-        if source.get("filename") == staged_name:
-            lines.append(f"{sources.get(source.get('lineno')) or 'new entry'}: {message}")
-        else:
-            lines.append(f"{source.get('filename', '<ledger>')}:{source.get('lineno', 0)}: {message}")
-    return lines
-
-
-def _load_with(stages, staged_name: str):
-    """(entries, errors, options) of the ledger of `stages` loaded with the file `staged_name`, as
-    Beancount's loader would give them, parsing and booking only that file; None when the file is not
-    one this can be done for (see the module's docstring)."""
-    import copy
-    from decimal import Decimal
-
-    from beancount.core import data
-    from beancount.core.amount import Amount
-    from beancount.parser import booking, parser
-
-    new, parse_errors, new_options = parser.parse_file(staged_name)
-    _, _, plain = parser.parse_string("", staged_name)
-    if {k: v for k, v in new_options.items() if k != "dcontext"} != {k: v for k, v in plain.items() if k != "dcontext"}:
-        return None  # it sets an option, or includes or loads something
-    for entry in new:
-        for posting in getattr(entry, "postings", ()):
-            units = posting.units
-            if (posting.cost is not None or posting.price is not None or not isinstance(units, Amount)
-                    or not isinstance(units.number, Decimal) or not isinstance(units.currency, str)):
-                return None
-    new.sort(key=data.entry_sortkey)
-    options = copy.copy(stages.options)
-    options["include"] = sorted(set(options["include"]) | {staged_name})
-    options["dcontext"] = copy.deepcopy(options["dcontext"])
-    options["dcontext"].update_from(new_options["dcontext"])
-    booked, booking_errors = booking.book(new, options)
-    entries = stages.booked + booked
-    entries.sort(key=data.entry_sortkey)
-    return stages.finish(entries, stages.errors + parse_errors + booking_errors, options)
+        # loader._load is load_file without its pickle cache: it takes the extra file as a second source.
+        entries, errors, _ = loader._load([(str(ledger.resolve()), True), (staged_name, True)], None, None, None)
+    return lines_of(errors, entries, staged_name)
 
 
 def _forget_load_cache(ledger: Path) -> None:
