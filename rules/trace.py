@@ -115,37 +115,8 @@ def figure_traces(entries, agreement: Agreement, as_of: datetime.date, base: str
             found = owners[account] = [(key[0], figures[key]) for key in keys if wanted(key)]
         return found
 
-    places: dict[str, str] = {}  # file name -> as shown
-    first = bisect.bisect_left(entries, year.start, key=_date)
-    last = bisect.bisect_right(entries, min(as_of, year.end), key=_date)
-    for index in range(first, last):
-        entry = entries[index]
-        if type(entry) is not data.Transaction:
-            continue
-        for posting in entry.postings:
-            counted = counted_in(posting.account)
-            number = posting.units.number if posting.units is not None else None
-            if not counted or number is None:
-                continue
-            filename = str(entry.meta.get("filename", "<unknown>"))
-            place = places.get(filename)
-            if place is None:
-                place = places[filename] = _place(filename, base)
-            month = (entry.date.year, entry.date.month, place)
-            for kind, figure in counted:
-                amount = -number if kind == PARTNER else number
-                figure.postings += 1
-                figure.total += amount
-                group = figure.groups.get(month)
-                if group is None:
-                    group = figure.groups[month] = [0, ZERO]
-                group[0] += 1
-                group[1] += amount
-                if figure.lines is not None:
-                    if limit is not None and figure.postings > limit:
-                        figure.lines = None
-                    else:
-                        figure.lines.append(_line(entry, posting, amount, place))
+    _collect(entries, bisect.bisect_left(entries, year.start, key=_date),
+             bisect.bisect_right(entries, min(as_of, year.end), key=_date), counted_in, base, limit)
     traces = {}
     for s in schemes:
         if wanted((SCHEME, s.scheme)):
@@ -155,6 +126,74 @@ def figure_traces(entries, agreement: Agreement, as_of: datetime.date, base: str
             traces[(PARTNER, p.partner)] = _trace(PARTNER, p.partner, p.name, year, as_of,
                                                   figures[(PARTNER, p.partner)])
     return traces
+
+
+def _collect(entries, first: int, last: int, counted_in, base, limit: int | None) -> None:
+    """Fill each figure's _Collect from the transactions entries[first:last]. One tight pass sums the
+    postings by account, month and file, and keeps each account's first `limit` + 1 postings; the
+    figures are made from those (a figure's first postings are among its accounts' first)."""
+    sums: dict[tuple, list] = {}  # (account, year, month, file name) -> [postings, amount]
+    heads: dict[str, list] = {}  # account -> its first postings, (order, entry, posting)
+    counted: dict[str, bool] = {}
+    cap = None if limit is None else limit + 1
+    transaction = data.Transaction
+    order = 0
+    for index in range(first, last):
+        entry = entries[index]
+        if type(entry) is not transaction:
+            continue
+        for posting in entry.postings:
+            account = posting.account
+            wanted = counted.get(account)
+            if wanted is None:
+                wanted = counted[account] = bool(counted_in(account))
+            if not wanted or posting.units is None or posting.units.number is None:
+                continue
+            date = entry.date
+            key = (account, date.year, date.month, entry.meta.get("filename", "<unknown>"))
+            group = sums.get(key)
+            if group is None:
+                sums[key] = [1, posting.units.number]
+            else:
+                group[0] += 1
+                group[1] += posting.units.number
+            head = heads.get(account)
+            if head is None:
+                head = heads[account] = []
+            if cap is None or len(head) < cap:
+                head.append((order, entry, posting))
+            order += 1
+    places: dict[str, str] = {}  # file name -> as shown
+    for (account, year, month, filename), (count, amount) in sums.items():
+        place = places.get(filename)
+        if place is None:
+            place = places[filename] = _place(str(filename), base)
+        for kind, figure in counted_in(account):
+            signed = -amount if kind == PARTNER else amount
+            figure.postings += count
+            figure.total += signed
+            group = figure.groups.setdefault((year, month, place), [0, ZERO])
+            group[0] += count
+            group[1] += signed
+    by_figure: dict[int, tuple] = {}  # id(figure) -> (kind, figure, its accounts' first postings)
+    for account, head in heads.items():
+        for kind, figure in counted_in(account):
+            by_figure.setdefault(id(figure), (kind, figure, []))[2].extend(head)
+    for kind, figure, head in by_figure.values():
+        if limit is not None and figure.postings > limit:
+            figure.lines = None
+            continue
+        head.sort(key=lambda item: item[0])
+        figure.lines = [_line(entry, posting, -posting.units.number if kind == PARTNER else posting.units.number,
+                              _place_of(entry, places, base)) for _, entry, posting in head]
+
+
+def _place_of(entry, places: dict, base) -> str:
+    filename = entry.meta.get("filename", "<unknown>")
+    place = places.get(filename)
+    if place is None:
+        place = places[filename] = _place(str(filename), base)
+    return place
 
 
 def trace_figure(entries, agreement: Agreement, as_of: datetime.date, scheme: str | None = None,
