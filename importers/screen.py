@@ -45,6 +45,7 @@ class Screen:
         self.years = agreement.years()
         self.contributions = {c.account: c for c in agreement.contributions}
         self._scheme_of: dict[str, object] = {}
+        self._budget_on: dict[tuple, object] = {}  # (year, scheme, date) -> its budget then (a lookup per row)
         self.received: dict[tuple, Decimal] = defaultdict(Decimal)  # (account, year) -> received so far
         self.control = period_control(entries)
         # identity -> (date posted, original date) of the ledger's imported prior-period adjustments
@@ -164,11 +165,17 @@ class Screen:
             scheme = self._scheme(posting.account)
             if scheme is None:
                 continue
-            budget = self.agreement.budget(year, scheme.scheme, entry.date)
+            budget = self._budget(year, scheme.scheme, entry.date)
             if budget is not None and abs(amount) > budget.amount:
                 return (f"{abs(amount):,.2f} is more than scheme {scheme.scheme}'s {year.label} budget "
                         f"of {budget.amount:,.2f}")
         return None
+
+    def _budget(self, year, scheme: str, date):
+        key = (year, scheme, date)
+        if key not in self._budget_on:
+            self._budget_on[key] = self.agreement.budget(year, scheme, date)
+        return self._budget_on[key]
 
     def _scheme(self, account: str):
         if account not in self._scheme_of:
