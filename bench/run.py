@@ -9,7 +9,8 @@ does at a time falls on all stages and sizes alike, and the growth from the smal
 larger is taken within a round (paired). It reports the median wall and CPU time (user + system)
 and the peak memory (maximum resident set, from the kernel's accounting of that process, as
 /usr/bin/time -v gives it). A stage's output is written to files while it runs (never a pipe left
-unread). Beancount's load cache is off except where a stage says:
+unread). Beancount's load cache and the PDFs kept by reports.pdf_cache are off (every other stage
+starts with an empty PDF folder of its own) except where a stage says:
   bare        Beancount's loader on the ledger without the project's plugins, as bean-check runs it
               but without validate_data_types, which s75 does not run either (bench.bare): the floor,
               like for like
@@ -23,8 +24,11 @@ unread). Beancount's load cache is off except where a stage says:
   check-imported  bench.bare on the ledger the import produced
   fava        Fava loading the ledger, the page rendered after each of 4 loads' per-load work, and the
               statement downloaded (bench.fava_render)
-  statement-warm     s75 statement with the load cache on, the ledger unchanged since the last run
-  statement-changed  s75 statement with the load cache on, after a one-line change to the ledger
+  statement-warm     s75 statement with the load cache and kept PDFs on, the ledger unchanged since
+              the last run
+  statement-changed  s75 statement with the load cache and kept PDFs on, after a one-line change to
+              the ledger (a comment: the load is made again, the statement's text and so its PDF
+              are the same)
 Then, once, a BIG-row extract (default 1,000,000; `--big 0` or BIG=0 to leave it out) imported
 into the ledger without spend: with --dry-run (read, checked, summarised, its text spooled; nothing
 written) and in full (written and checked before it lands), for their peak memory.
@@ -42,6 +46,7 @@ the other's results).
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import itertools
 import os
@@ -67,15 +72,27 @@ STAGES = ("bare", "bean-check", "check", "statement", "import", "reimport", "imp
           "fava", "statement-warm", "statement-changed")
 
 
+KEPT_PDFS = Path(tempfile.gettempdir()) / f"s75-bench-pdfs-{os.getpid()}"  # the warm stages' kept PDFs
+atexit.register(shutil.rmtree, KEPT_PDFS, True)
+
+
 def run_once(command: list[str], cache: bool = False) -> dict:
     """Wall seconds, CPU seconds (user + system), peak MB and output of one run as its own process.
     Its output goes to files, read when it has ended, so a stage writing much to one stream while the
-    other is not read cannot stall it."""
+    other is not read cannot stall it. Without `cache`, Beancount's load cache is off and the PDF
+    cache is an empty folder of the run's own."""
     env = dict(os.environ)
-    if cache:
-        env.pop("BEANCOUNT_DISABLE_LOAD_CACHE", None)
-    else:
-        env["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"
+    with tempfile.TemporaryDirectory() as no_pdfs:
+        if cache:
+            env.pop("BEANCOUNT_DISABLE_LOAD_CACHE", None)
+            env["S75_PDF_CACHE"] = str(KEPT_PDFS)
+        else:
+            env["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"
+            env["S75_PDF_CACHE"] = no_pdfs
+        return _measured(command, env)
+
+
+def _measured(command: list[str], env: dict) -> dict:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         before = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out, stderr=err)

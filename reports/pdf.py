@@ -9,7 +9,8 @@ the print rules keep every table inside the page's width.
 
 The same Statement and HTML always give the same bytes: the document's dates are the statement's
 generation date (not the time of rendering), it carries no random identifier, and fonts are
-subset the same way each time.
+subset the same way each time. So `printed` keeps what it prints (reports.pdf_cache) and gives the
+same document again without laying it out.
 """
 from __future__ import annotations
 
@@ -71,12 +72,29 @@ def document(html: str, css: str, generated: datetime.date, author: str):
 
 def statement_document(statement: Statement, html: str):
     """The statement laid out on pages (a weasyprint Document)."""
+    return document(html, _statement_css(statement), statement.generated, statement.position.pool.name)
+
+
+def _statement_css(statement: Statement) -> str:
     p = statement.position
-    css = page_css(p.pool.name, f"Pooled budget statement, {p.year.label}: {statement.title}", statement.generated,
-                   statement.provenance)
-    return document(html, css, statement.generated, p.pool.name)
+    return page_css(p.pool.name, f"Pooled budget statement, {p.year.label}: {statement.title}", statement.generated,
+                    statement.provenance)
+
+
+def printed(html: str, css: str, generated: datetime.date, author: str) -> bytes:
+    """The PDF of `document(html, css, generated, author)`: the one kept from an earlier printing of the
+    same (reports.pdf_cache), else printed now and kept."""
+    from reports import pdf_cache
+
+    name = pdf_cache.key(html, css, generated.isoformat(), author)
+    data = pdf_cache.get(name)
+    if data is None:
+        data = document(html, css, generated, author).write_pdf()
+        pdf_cache.put(name, data)
+    return data
 
 
 def statement_pdf(statement: Statement, html: str) -> bytes:
     """The PDF of `statement`, printed from its HTML (`reports.html.statement_html`)."""
-    return statement_document(statement, html).write_pdf()
+    p = statement.position
+    return printed(html, _statement_css(statement), statement.generated, p.pool.name)

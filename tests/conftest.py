@@ -2,7 +2,11 @@
 tests Fava serving a ledger and Chromium."""
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -12,6 +16,11 @@ from beancount import loader
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "ledger" / "main.beancount"
 WORKED = Path(__file__).resolve().parent / "ledgers" / "worked-example.beancount"
+
+# PDFs kept by reports.pdf_cache go to a folder of the test run's own (the commands the tests start
+# inherit it), not to the user's cache, and are gone when the run ends.
+os.environ["S75_PDF_CACHE"] = tempfile.mkdtemp(prefix="s75-pdf-cache-")
+atexit.register(shutil.rmtree, os.environ["S75_PDF_CACHE"], True)
 
 
 def load_text(text: str):

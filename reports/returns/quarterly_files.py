@@ -39,7 +39,7 @@ def pdf_of(report: QuarterlyReport, html: str) -> bytes:
     name = report.position.pool.name
     css = pdf.page_css(name, f"Quarterly report to the partners: {report.title}", report.generated,
                        report.provenance)
-    return pdf.document(html, css, report.generated, name).write_pdf()
+    return pdf.printed(html, css, report.generated, name)
 
 
 def quarterly_html(report: QuarterlyReport) -> str:
