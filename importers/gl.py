@@ -61,6 +61,7 @@ class LedgerExtract(RowImporter):
     def __init__(self, layout: Layout, mapping: Mapping, cash_account: str = "Assets:Pool:Cash"):
         super().__init__(cash_account)
         self.layout, self.mapping = layout, mapping
+        self._mapping_of: dict[tuple[str, str], tuple] = {}
         self.kind, self.title, self.columns = layout.system, layout.title, layout.columns
 
     keys_are_identities = True  # its existing_keys are the ledger's transaction_keys (base.ledger_keys)
@@ -83,7 +84,7 @@ class LedgerExtract(RowImporter):
 
     def _line(self, path: Path, row: Row, totals: FileTotals) -> Line | Rejection:
         v = row.values
-        formula = row.formula("amount", "date", "reference", "cost_centre", "account_code")
+        formula = row.formula("amount", "date", "reference", "cost_centre", "account_code") if row.formulas else None
         if formula:
             return Rejection(row.file, row.number, formula)
         try:
@@ -106,9 +107,8 @@ class LedgerExtract(RowImporter):
             if hidden:
                 return Rejection(row.file, row.number, f"the {field} holds an invisible or control character "
                                                        f"({hidden}): retype it in the finance system's form", amount)
-        account = self.mapping.account(self.layout.system, v["cost_centre"], v["account_code"])
+        account, personal = self._mapped(v["cost_centre"], v["account_code"])
         payee, narration = v["supplier"] or None, v["description"]
-        personal = self.mapping.personal_narration(self.layout.system, v["cost_centre"], v["account_code"])
         if personal is not None:
             if self.pseudonyms is None:
                 self.pseudonyms = Pseudonyms.from_environment()
@@ -126,6 +126,17 @@ class LedgerExtract(RowImporter):
                                                               payee, narration, personal is not None),
                               transaction_key(self.layout.system, v["reference"]), amount, account is None,
                               Fingerprint(date, amount, v["cost_centre"], v["account_code"]), source)
+
+    def _mapped(self, cost_centre: str, account_code: str) -> tuple[str | None, str | None]:
+        """The account mapping.csv gives the line, and its narration when it is mapped as personal (a
+        lookup per cost centre and account code, not per row)."""
+        key = (cost_centre, account_code)
+        found = self._mapping_of.get(key)
+        if found is None:
+            system = self.layout.system
+            found = self._mapping_of[key] = (self.mapping.account(system, cost_centre, account_code),
+                                             self.mapping.personal_narration(system, cost_centre, account_code))
+        return found
 
     def _transaction(self, path: Path, number: int, v: dict, source: str, date, amount: Decimal,
                      account: str | None, payee, narration, personal: bool) -> data.Transaction:

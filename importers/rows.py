@@ -276,8 +276,11 @@ def _sheet_data_rows(path, label, required, optional, sheet) -> Iterator[Row | R
                 above.append((number, headers))
             continue
         width = len(cells)
+        if not workbook:  # a CSV's cells are text
+            yield Row(number, {field: (cells[i].strip() if i < width else "") for field, i in fields}, (), label)
+            continue
         values = {field: (cells[i] if i < width else "") for field, i in fields}
-        formulas = tuple(f for f, v in values.items() if type(v) is Formula) if workbook else ()
+        formulas = tuple(f for f, v in values.items() if type(v) is Formula)
         yield Row(number, {f: str(v).strip() for f, v in values.items()}, formulas, label)
     if columns is None and above:
         _columns(label, above[0][0], above[0][1], required, optional)  # refuses, naming what is missing
