@@ -39,17 +39,19 @@ from rules.identity import REF, SYSTEM, normalise
 
 def double_counts(entries) -> list[S75Error]:
     """The errors above, in one pass over the entries (a list per identity only for those seen twice)."""
+    entries = entries if isinstance(entries, list) else list(entries)
     errors = []
-    first: dict[tuple[str, str], tuple[int, object]] = {}  # identity -> (its place, the entry with it first)
+    first: dict[tuple[str, str], int] = {}  # identity -> the place of the entry with it first
     again: dict[tuple[str, str], list] = {}
     transaction = data.Transaction
     for place, entry in enumerate(entries):
-        tags = entry.tags if type(entry) is transaction else getattr(entry, "tags", None)
-        if tags and TAG in tags and not is_generated(entry):
-            errors.append(error(entry, f"this entry is tagged #{TAG} but is written in the ledger: the rules make "
-                                       "it at load, so this copy counts it twice; delete it"))
         if type(entry) is not transaction:  # as rules.identity.identity: only transactions have one
+            tags = getattr(entry, "tags", None)
+            if tags and TAG in tags and not is_generated(entry):
+                errors.append(_pasted(entry))
             continue
+        if entry.tags and TAG in entry.tags and not is_generated(entry):
+            errors.append(_pasted(entry))
         meta = entry.meta
         ref = meta.get(REF)
         if ref is None:
@@ -63,12 +65,17 @@ def double_counts(entries) -> list[S75Error]:
             errors.append(error(entry, f'ref "{key[1]}" has no system: add `system:` before it, the finance '
                                        "system it came from (e.g. council, icb, receipts)"))
             continue
-        earlier = first.setdefault(key, (place, entry))
-        if earlier[0] != place:
-            again.setdefault(key, [earlier[1]]).append(entry)
-    for (system, ref), same in sorted(again.items(), key=lambda item: first[item[0]][0]):  # in order of the first
+        earlier = first.setdefault(key, place)
+        if earlier != place:
+            again.setdefault(key, [entries[earlier]]).append(entry)
+    for (system, ref), same in sorted(again.items(), key=lambda item: first[item[0]]):  # in order of the first
         times = "twice" if len(same) == 2 else f"{len(same)} times"
         for entry in same:
             others = ", ".join(where(other.meta) for other in same if other is not entry)
             errors.append(error(entry, f"system {system}, ref {ref} is also at {others}: counted {times}"))
     return errors
+
+
+def _pasted(entry) -> S75Error:
+    return error(entry, f"this entry is tagged #{TAG} but is written in the ledger: the rules make it at load, "
+                        "so this copy counts it twice; delete it")
