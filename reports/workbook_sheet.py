@@ -7,11 +7,10 @@ reports.workbook and reports.workbook_schemes lay the statement out with it.
 from __future__ import annotations
 
 import datetime
+import re
 import textwrap
 from decimal import Decimal
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import PatternFill
 from xlsxwriter.utility import xl_col_to_name
 
 from reports.statement import Statement
@@ -26,7 +25,9 @@ WRAP_WIDTH = 24  # ledger text in a table longer than this wraps (the scheme reg
 SCHEME_WRAP = 13
 LINE_HEIGHT = 12.75  # points per line of 10-point Arial, for the heights of wrapped heading rows
 HEADER_COLOUR, ADVERSE_COLOUR = "#DDEBF7", "#B00020"
-HEADER_FILL = PatternFill("solid", fgColor="FFDDEBF7")  # the headings' fill as openpyxl reads it back (s75 verify)
+HEADER_RGB = "FFDDEBF7"  # the headings' fill as openpyxl reads it back (s75 verify finds the tables by it)
+# The control characters a cell of an .xlsx (XML 1.0) cannot hold: left out of the text written.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 HEADER_LIMIT = 255  # characters Excel allows in a page header or footer
 

@@ -1,8 +1,8 @@
 """The statement's Excel workbook: written by reports.workbook (with XlsxWriter, which stores each
 formula's value beside it; README, "The statement's workbook"). This name stays for the code that
-imports the workbook from here (`s75 verify` reads the headings' fill to find the tables)."""
+imports the workbook from here (`s75 verify` finds the tables by the headings' fill)."""
 from __future__ import annotations
 
-from reports.workbook import HEADER_FILL, MONEY, SHEETS, statement_xlsx
+from reports.workbook import HEADER_RGB, MONEY, SHEETS, statement_xlsx
 
-__all__ = ["HEADER_FILL", "MONEY", "SHEETS", "statement_xlsx"]
+__all__ = ["HEADER_RGB", "MONEY", "SHEETS", "statement_xlsx"]
