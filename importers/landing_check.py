@@ -71,7 +71,8 @@ def check(stages, staged_name: str, part: int | None = None) -> list[str] | None
         _add_up(new, sums)
         identities.extend(hash(key) for key, _ in _identities(new))
         entries, errors, _ = stages.finish(_with_ledger(stages, new), errors, _options(stages, staged_name))
-        lines += lines_of([e for e in errors if _filename(e) == staged_name], entries, staged_name)
+        # at a new entry, or nowhere in particular (which no part may pass over)
+        lines += lines_of([e for e in errors if _filename(e) in (staged_name, None)], entries, staged_name)
         del new, entries, errors
     lines += _twice_across_parts(staged_name, size, identities)
     together = [_together(key, value, staged_name) for key, value in sums.items()]
@@ -240,5 +241,7 @@ def _together(key: tuple, value: list, staged_name: str):
 def _describe(entry) -> str:
     count, first = entry.meta["s75-together"], entry.meta["s75-first"]
     accounts = ", ".join(p.account for p in entry.postings)
+    if count == 1:
+        return f"the new entry of {entry.date} on {accounts}" + (f" ({first})" if first else "")
     return (f"the {count} new entries of {entry.date} on {accounts} together"
             + (f" (the first {first})" if first else ""))

@@ -120,3 +120,28 @@ def test_a_big_extract_imported_through_the_cli_checks_in_parts_and_agrees(ledge
     assert "written 11" in out and ": agrees" in out
     assert len(imported_entries(ledger)) == 11
     assert main(["check", str(ledger)]) == 0
+
+
+def test_an_error_at_the_new_entries_added_up_names_their_day_and_first_row(ledger):
+    """Whatever the rules find wrong with the new entries' totals is named by the day, the accounts and
+    the first extract row of the entries added up (an error stood in for here: the example's rules
+    find none in these)."""
+    from rules.directives import S75Error
+
+    stages = load_ledger(ledger, keep_stages=True).stages
+    finish = stages.finish
+
+    def with_a_total_error(entries, errors, options):
+        entries, errors, options = finish(entries, errors, options)
+        added = [e for e in entries if getattr(e, "narration", "").endswith("new entries together")]
+        return entries, errors + [S75Error(e.meta, "too much on one day", e) for e in added], options
+
+    text = payments(3) + payment(2, "GL-800002", "4.00")  # two payments on 2025-10-02
+    staged = ledger.parent / "imports" / ".pending-test.beancount"
+    staged.write_text(text)
+    object.__setattr__(stages, "finish", with_a_total_error)
+    errors = landing_check.check(stages, str(staged.resolve()), part=2)
+    assert ("the 2 new entries of 2025-10-02 on Expenses:Scheme:S02, Assets:Pool:Cash together (the first "
+            "gl.csv:3): too much on one day") in errors, errors
+    assert ("the new entry of 2025-10-01 on Expenses:Scheme:S02, Assets:Pool:Cash (gl.csv:2): too much on one day"
+            in errors), errors
