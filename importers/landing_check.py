@@ -19,12 +19,18 @@ has, or PART, whichever is more (a million new entries held at once take about 4
 
 That holds while the new file sets no option and includes nothing, and each of its postings states its
 amount and currency and has no cost or price (so that booking it needs nothing from the ledger), as
-the importers write it. `check` returns None otherwise: the ledger is then loaded again whole.
+the importers write it; and, for the parts, while it holds transactions only, each balancing to the
+penny, and every part parses cleanly (a balance assertion or an open in the new file, a pushtag or a
+multi-line string across a cut, amounts that balance only within a tolerance, would make the parts
+answer otherwise than the whole). `check` returns None otherwise: the ledger is then loaded again
+whole with the new file.
 """
 from __future__ import annotations
 
 import copy
 import io
+import os
+import re
 from array import array
 from decimal import Decimal
 
@@ -63,17 +69,19 @@ def check(stages, staged_name: str, part: int | None = None) -> list[str] | None
     sums: dict[tuple, list] = {}
     identities = array("q")
     for first_line, text in _chain(first, second, parts):
-        booked = _booked(stages, staged_name, first_line, text)
+        booked = _booked(stages, staged_name, first_line, text, plain=True)
         if booked is None:
             return None
         new, errors = booked
         del booked
-        _add_up(new, sums)
+        if not _add_up(new, sums):
+            return None
         identities.extend(hash(key) for key, _ in _identities(new))
         entries, errors, _ = stages.finish(_with_ledger(stages, new), errors, _options(stages, staged_name))
         # at a new entry, or nowhere in particular (which no part may pass over)
         lines += lines_of([e for e in errors if _filename(e) in (staged_name, None)], entries, staged_name)
         del new, entries, errors
+    said = {line.partition(": ")[2] for line in lines}
     lines += _twice_across_parts(staged_name, size, identities)
     together = [_together(key, value, staged_name) for key, value in sums.items()]
     entries, errors, _ = stages.finish(_with_ledger(stages, together), list(stages.errors),
@@ -82,6 +90,8 @@ def check(stages, staged_name: str, part: int | None = None) -> list[str] | None
     for error in errors:
         if _filename(error) == staged_name:
             line = _lines([error], {}, staged_name)[0].partition(": ")[2]
+            if line in said:
+                continue  # a part's check named the row already
             entry = firsts.get((getattr(error, "source", None) or {}).get("lineno"))
             lines.append(f"{_describe(entry)}: {line}" if entry is not None else f"new entries: {line}")
         else:
@@ -110,11 +120,15 @@ def _chain(first, second, rest):
     yield from rest
 
 
-def _booked(stages, staged_name: str, first_line: int, text: bytes):
+def _booked(stages, staged_name: str, first_line: int, text: bytes, plain: bool = False):
     """The part's entries, parsed and booked, and their errors; None when the part sets an option or
-    has a posting whose booking would need the ledger."""
+    has a posting whose booking would need the ledger, and (`plain`, for a part of several) when it
+    does not parse cleanly or holds anything but transactions: a balance assertion or an open in the
+    new file, a pushtag, a string running over the cut between parts... need the file checked whole."""
     new, errors, new_options = parser.parse_file(io.BytesIO(text), report_filename=staged_name,
                                                  report_firstline=first_line)
+    if plain and (errors or any(type(entry) is not data.Transaction for entry in new)):
+        return None
     _, _, plain = parser.parse_string("", staged_name)
     if _without_dcontext(new_options) != _without_dcontext(plain):
         return None  # it sets an option, or includes or loads something
@@ -163,9 +177,17 @@ def lines_of(errors, entries, staged_name: str) -> list[str]:
 def _lines(errors, sources: dict, staged_name: str) -> list[str]:
     """Each error as a line: at its extract row when it is at a new entry, else at its file and line."""
     lines = []
+    names = {staged_name}
+    try:
+        names.add(os.path.relpath(staged_name))  # as rules.entries.where shows it
+    except ValueError:  # another drive
+        pass
+    mention = re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)) + r":(\d+)")
     for error in errors:
         source = getattr(error, "source", None) or {}
         message = str(getattr(error, "message", error)).strip().splitlines()[0]
+        # a new entry named in the message ("... is also at <the new file>:57") by its extract row
+        message = mention.sub(lambda m: sources.get(int(m.group(1))) or m.group(0), message)
         if source.get("filename") == staged_name:
             lines.append(f"{sources.get(source.get('lineno')) or 'new entry'}: {message}")
         else:
@@ -206,13 +228,17 @@ def _twice_across_parts(staged_name: str, size: int, identities: array) -> list[
     return lines
 
 
-def _add_up(entries, sums: dict) -> None:
+def _add_up(entries, sums: dict) -> bool:
     """Fold the part's transactions into `sums`: key -> [amounts by posting, count, first entry's line,
-    its source]."""
+    its source]. False when a transaction does not balance exactly (within Beancount's tolerance each
+    may, and their sum not: those are checked whole)."""
     for entry in entries:
-        if type(entry) is not data.Transaction:
-            continue
         postings = entry.postings
+        balance: dict[str, Decimal] = {}
+        for posting in postings:
+            balance[posting.units.currency] = balance.get(posting.units.currency, 0) + posting.units.number
+        if any(balance.values()):
+            return False
         key = (entry.date, entry.flag, entry.tags or frozenset(), entry.links or frozenset(),
                entry.meta.get("order"), tuple((p.account, p.units.currency) for p in postings))
         held = sums.get(key)
@@ -223,6 +249,7 @@ def _add_up(entries, sums: dict) -> None:
             held[1] += 1
             if entry.meta.get("lineno") < held[2]:
                 held[2], held[3] = entry.meta.get("lineno"), entry.meta.get("source")
+    return True
 
 
 def _together(key: tuple, value: list, staged_name: str):
