@@ -52,7 +52,10 @@ def folder() -> Path | None:
     if setting:
         return Path(setting)
     base = os.environ.get("XDG_CACHE_HOME", "").strip()
-    return (Path(base) if base else Path.home() / ".cache") / "s75" / "pdf"
+    try:
+        return (Path(base) if base else Path.home() / ".cache") / "s75" / "pdf"
+    except (RuntimeError, KeyError):  # no home folder to be found (a service account): nothing kept
+        return None
 
 
 def get(name: str) -> bytes | None:

@@ -81,3 +81,14 @@ def test_only_the_newest_are_kept(cache, monkeypatch):
     for n in range(4):
         pdf_cache.put(f"{n:064x}", b"%PDF-1.7\n%%EOF\n")
     assert len(list(cache.glob("*.pdf"))) == 2
+
+
+def test_without_a_home_folder_nothing_is_kept_and_the_pdf_is_made(monkeypatch, layouts):
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("S75_PDF_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(pdf_cache.Path, "home", staticmethod(no_home))
+    assert pdf.printed(HTML, CSS, DAY, "Example pool").startswith(b"%PDF-")
+    assert len(layouts) == 1
