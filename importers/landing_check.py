@@ -182,7 +182,8 @@ def _lines(errors, sources: dict, staged_name: str) -> list[str]:
         names.add(os.path.relpath(staged_name))  # as rules.entries.where shows it
     except ValueError:  # another drive
         pass
-    mention = re.compile("|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)) + r":(\d+)")
+    mention = re.compile("(?:" + "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+                         + r"):(\d+)")
     for error in errors:
         source = getattr(error, "source", None) or {}
         message = str(getattr(error, "message", error)).strip().splitlines()[0]

@@ -59,7 +59,9 @@ def test_a_big_import_is_booked_a_part_at_a_time_and_lands(ledger, monkeypatch):
     assert len(imported_entries(ledger)) == 10
 
 
-def test_the_same_identity_in_two_parts_is_named_at_both_rows(ledger):
+def test_the_same_identity_in_two_parts_is_named_at_both_rows(ledger, monkeypatch, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # the new file then named by its full path, not a "../" one
     text = payments(6) + payment(20, "GL-900002", "2.00")
     for part in (2, WHOLE):
         errors = check(ledger, text, part)
