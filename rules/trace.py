@@ -165,9 +165,7 @@ def _collect(entries, first: int, last: int, counted_in, base, limit: int | None
             order += 1
     places: dict[str, str] = {}  # file name -> as shown
     for (account, year, month, filename), (count, amount) in sums.items():
-        place = places.get(filename)
-        if place is None:
-            place = places[filename] = _place(str(filename), base)
+        place = _place_of(filename, places, base)
         for kind, figure in counted_in(account):
             signed = -amount if kind == PARTNER else amount
             figure.postings += count
@@ -185,11 +183,12 @@ def _collect(entries, first: int, last: int, counted_in, base, limit: int | None
             continue
         head.sort(key=lambda item: item[0])
         figure.lines = [_line(entry, posting, -posting.units.number if kind == PARTNER else posting.units.number,
-                              _place_of(entry, places, base)) for _, entry, posting in head]
+                              _place_of(entry.meta.get("filename", "<unknown>"), places, base))
+                        for _, entry, posting in head]
 
 
-def _place_of(entry, places: dict, base) -> str:
-    filename = entry.meta.get("filename", "<unknown>")
+def _place_of(filename, places: dict, base) -> str:
+    """A file as the traces show it (_place), worked out once per file."""
     place = places.get(filename)
     if place is None:
         place = places[filename] = _place(str(filename), base)
