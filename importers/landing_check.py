@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 import os
 import re
 from array import array
@@ -38,7 +39,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser import booking, parser
 
-from rules.identity import normalise
+from rules.identity import identity
 
 PART = 20_000  # new entries checked at once, at least (a part is as big as the ledger when that is bigger)
 
@@ -68,7 +69,7 @@ def check(stages, staged_name: str, part: int | None = None) -> list[str] | None
     lines: list[str] = []
     sums: dict[tuple, list] = {}
     identities = array("q")
-    for first_line, text in _chain(first, second, parts):
+    for first_line, text in itertools.chain((first, second), parts):
         booked = _booked(stages, staged_name, first_line, text, plain=True)
         if booked is None:
             return None
@@ -112,12 +113,6 @@ def _parts(path: str, size: int):
             chunk.append(line)
     if chunk:
         yield first, b"".join(chunk)
-
-
-def _chain(first, second, rest):
-    yield first
-    yield second
-    yield from rest
 
 
 def _booked(stages, staged_name: str, first_line: int, text: bytes, plain: bool = False):
@@ -197,12 +192,12 @@ def _lines(errors, sources: dict, staged_name: str) -> list[str]:
 
 
 def _identities(entries):
-    """(identity, entry) of each transaction with system: and ref: (as rules.double_count reads them)."""
+    """(identity, entry) of each transaction with a system: and a ref: (rules.identity; one without a
+    system is an error of its own part's check)."""
     for entry in entries:
-        if type(entry) is data.Transaction:
-            ref, system = entry.meta.get("ref"), entry.meta.get("system")
-            if ref is not None and system is not None:
-                yield normalise(system, ref), entry
+        key = identity(entry)
+        if key is not None and key[0]:
+            yield key, entry
 
 
 def _twice_across_parts(staged_name: str, size: int, identities: array) -> list[str]:

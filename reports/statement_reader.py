@@ -213,7 +213,7 @@ def _sheet_figures(ws) -> dict[tuple[str, str, str, str], str]:
     ledger and generation lines are left out."""
     from openpyxl.utils import get_column_letter
 
-    from reports.xlsx import HEADER_RGB as header_colour
+    from reports.workbook_sheet import HEADER_RGB as header_colour
     figures, headers, table, seen = {}, {}, "", {}
     values = _Values(ws)
     for row in ws.iter_rows():

@@ -40,7 +40,6 @@ from reports.statement import Statement
 from reports.workbook_schemes import SCHEME_TOP, schemes_sheet  # noqa: F401 (SCHEME_TOP: s75 verify reads it here)
 from reports.workbook_sheet import (DATE, FONT, FONT_SIZE, ILLEGAL_CHARACTERS_RE, LINE_HEIGHT, MONEY, NUMBER, PERCENT,
                                     TEXT, TITLE_SIZE, ZERO, ZIP_TIME, Sheet, Styles, column, kinds)
-from reports.workbook_sheet import HEADER_RGB  # noqa: F401 (s75 verify finds the tables by it, from here)
 
 SHEETS = ("Finance - Summary", "Finance - Schemes", "Risk Share", "Tranches", "Metrics")
 TABLE_TOP = 4  # header row of the table on "Tranches" and "Metrics", under the title and month

@@ -25,7 +25,7 @@ WRAP_WIDTH = 24  # ledger text in a table longer than this wraps (the scheme reg
 SCHEME_WRAP = 13
 LINE_HEIGHT = 12.75  # points per line of 10-point Arial, for the heights of wrapped heading rows
 HEADER_COLOUR, ADVERSE_COLOUR = "#DDEBF7", "#B00020"
-HEADER_RGB = "FFDDEBF7"  # the headings' fill as openpyxl reads it back (s75 verify finds the tables by it)
+HEADER_RGB = "FF" + HEADER_COLOUR[1:]  # the headings' fill as openpyxl reads it back (s75 verify finds the tables by it)
 # The control characters a cell of an .xlsx (XML 1.0) cannot hold: left out of the text written.
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)

@@ -70,16 +70,14 @@ def personal_warnings(entries, mapping) -> list[str]:
     return found
 
 
-def ledger_personal_warnings(ledger: Path, entries) -> list[str]:
-    """The warnings above for a ledger, by the mapping.csv beside its main file (none when it has no
-    mapping); a mapping that cannot be read is one warning saying so."""
+def ledger_personal_warnings(ledger: Path, entries, agreement) -> list[str]:
+    """The warnings above for a ledger whose agreement is `agreement`, by the mapping.csv beside its main
+    file (none when it has no mapping); a mapping that cannot be read is one warning saying so."""
     from importers.mapping import Mapping, MappingError
-    from rules.reader import read_agreement
 
     path = Path(ledger).parent / MAPPING
     if not path.is_file() or not _has_personal_column(path):
         return []
-    agreement, _ = read_agreement(entries)
     try:
         mapping = Mapping.load(path, agreement)
     except MappingError as exc:

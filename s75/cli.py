@@ -155,7 +155,7 @@ def _check(args) -> int:
     for name in left_out:
         print(f"warning: {name} is in the imports folder but {main_file} does not include it: its entries are "
               "not counted", file=sys.stderr)
-    for warning in ledger_personal_warnings(loaded.path, loaded.entries):
+    for warning in ledger_personal_warnings(loaded.path, loaded.entries, agreement):
         print(f"warning: {warning}", file=sys.stderr)
     for warning in overdrawn_warnings(loaded.entries, agreement):
         print(f"warning: {warning}", file=sys.stderr)
