@@ -29,7 +29,7 @@ ACCRUALS = "Liabilities:Accruals"
 def accrual_entries(agreement, opened: set[str]) -> tuple[list, list]:
     new, wanted = [], {}
     for accrual in agreement.accruals:
-        commitment = next(c for c in agreement.commitments if c.reference == accrual.reference)
+        commitment = agreement.commitment(accrual.reference)
         scheme = agreement.scheme(commitment.scheme)
         if scheme is None:
             continue

@@ -17,6 +17,7 @@ from beancount.core import data
 
 from rules.allocation import allocate
 from rules.calendar import FinancialYear, Period
+from rules.commitments import order_key
 
 AREAS = ("Social care", "Community health", "Acute", "Mental health", "Primary care", "Other")
 KINDS = ("council", "nhs")
@@ -272,6 +273,12 @@ class Agreement:
     def unread(self, account: str) -> bool:
         """True when a scheme left out for its errors named the account (or a parent of it)."""
         return any(account == a or account.startswith(a + ":") for a in self.unread_accounts)
+
+    def commitment(self, reference: str):
+        """The order (rules.commitments.Commitment) raised under `reference`, case and spaces aside
+        (rules.commitments.order_key); None when the pool has none."""
+        key = order_key(reference)
+        return next((c for c in self.commitments if order_key(c.reference) == key), None)
 
     def tranche(self, tranche_id: str) -> Tranche | None:
         return next((t for t in self.tranches if t.tranche == tranche_id), None)

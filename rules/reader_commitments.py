@@ -22,7 +22,7 @@ def read_commitment(agreement, entry, v, state):
         errors.append(error(entry, "s75-commitment: the order's reference is blank"))
     if not " ".join(v["supplier"].split()):
         errors.append(error(entry, "s75-commitment: the supplier is blank"))
-    twice = next((c for c in agreement.commitments if order_key(c.reference) == order_key(reference)), None)
+    twice = agreement.commitment(reference)
     if twice is not None:
         errors.append(error(entry, f"s75-commitment: order {reference} is already raised at {where(twice.meta)}: "
                                    "an order is raised once (to change it, correct that directive)"))
@@ -48,7 +48,7 @@ def read_accrual(agreement, entry, v, state):
         errors.append(error(entry, f"s75-accrual: dated {entry.date}, outside {v['month']}, the month it accrues "
                                    f"for: date it in that month (s75 accrue dates it {date}), so that locking the "
                                    "month locks it too"))
-    commitment = next((c for c in agreement.commitments if order_key(c.reference) == order_key(v["reference"])), None)
+    commitment = agreement.commitment(v["reference"])
     if commitment is None and order_key(v["reference"]) in agreement.unread_orders:
         return [None]  # its s75-commitment is in error, and reported
     if commitment is None:

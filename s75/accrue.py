@@ -28,7 +28,6 @@ from rules.periods import month_of, parse_month, period_control
 from rules.reader import read_agreement
 
 
-
 def run_accrue(args) -> int:
     path = Path(args.ledger)
     if path.is_dir():
