@@ -26,6 +26,7 @@ from pathlib import Path
 from beancount import loader
 from beancount.core import data
 
+from reports.quick_load import quick_load
 from rules.calendar import month_number, year_of
 from rules.entries import where
 from rules.locks import lock_folder
@@ -91,7 +92,7 @@ def load_ledger(path: str | os.PathLike, keep_stages: bool = False) -> Loaded:
         return Loaded(path, [], [problem], {})
     stages = None
     try:
-        with collector_paused():
+        with collector_paused(), quick_load():
             if keep_stages:
                 entries, errors, options, stages = _load_in_stages(path)
             else:
@@ -126,19 +127,20 @@ def _load_in_stages(path: Path):
 
 def _transform_and_validate(entries: list, errors: list, options: dict):
     """The rest of loader._load after booking: the plugins (with the ledger's python path), Beancount's
-    validation, and the input hash of the files read."""
+    validation (both with reports.quick_load's steps), and the input hash of the files read."""
     import sys
 
     from beancount.ops import validation
 
     saved = list(sys.path)
-    try:
-        if "pythonpath" in options:
-            sys.path[0:0] = options["pythonpath"]
-        entries, errors = loader.run_transformations(entries, errors, options, None)
-    finally:
-        sys.path[:] = saved
-    errors.extend(validation.validate(entries, options, None, None))
+    with quick_load():
+        try:
+            if "pythonpath" in options:
+                sys.path[0:0] = options["pythonpath"]
+            entries, errors = loader.run_transformations(entries, errors, options, None)
+        finally:
+            sys.path[:] = saved
+        errors.extend(validation.validate(entries, options, None, None))
     options["input_hash"] = loader.compute_input_hash(options["include"])
     return entries, errors, options
 
