@@ -19,9 +19,13 @@ the quicker way in each and leaves every other step as it is:
 - Documents. Without `option "documents"` Beancount's step finds nothing, then sorts every entry; the
   loader sorts them again straight after it, so that sort is left to the loader.
 - Pad and balance. Without a pad directive Beancount's pad step still sorts every posting by account
-  to return the entries as they were; it is passed over. Pad and Beancount's balance assertions run
-  as two functions of one plugin module (each still apart, as the loader runs them: an error in one
-  does not stop the other), so the loader sorts the entries once after them rather than twice.
+  to return the entries as they were; it is passed over. Beancount's balance assertions add up, in
+  one pass over every transaction, the accounts asserted, their sub-accounts and their parents; it is
+  given only the transactions with a posting to one of those (and every other directive), and the
+  assertions it gives back (a failed one carries its difference) are put back in their places. Pad
+  and the assertions run as two functions of one plugin module (each still apart, as the loader runs
+  them: an error in one does not stop the other), so the loader sorts the entries once after them
+  rather than twice.
 
 It does so by changing, while the load runs, the lists Beancount reads its steps from:
 `loader.PLUGINS_PRE`, `loader.PLUGINS_POST` and `validation.VALIDATIONS`. A step is replaced only
@@ -33,8 +37,9 @@ import contextlib
 from decimal import Decimal
 
 from beancount import loader
+from beancount.core import account as accounts
 from beancount.core.amount import Amount
-from beancount.core.data import Pad, Transaction
+from beancount.core.data import Balance, Pad, Transaction
 from beancount.core.interpolate import AUTOMATIC_RESIDUAL
 from beancount.ops import balance, documents, pad as beancount_pad, validation
 
@@ -89,7 +94,30 @@ def pad(entries, options_map, place):
 
 
 def balance_assertions(entries, options_map, place):
-    return balance.check(entries, options_map) if place == AFTER else (entries, [])
+    if place != AFTER:
+        return entries, []
+    asserted = {entry.account for entry in entries if isinstance(entry, Balance)}
+    matches = [accounts.parent_matcher(name) for name in asserted]  # the account or one under it
+    parents = {parent for name in asserted for parent in accounts.parents(name)}
+    counted: dict[str, bool] = {}
+    relevant = []
+    for entry in entries:
+        if isinstance(entry, Transaction):
+            for posting in entry.postings:
+                name = posting.account
+                found = counted.get(name)
+                if found is None:
+                    found = counted[name] = name in parents or any(match(name) for match in matches)
+                if found:
+                    break
+            else:
+                continue
+        relevant.append(entry)
+    if len(relevant) == len(entries):
+        return balance.check(entries, options_map)
+    checked, errors = balance.check(relevant, options_map)
+    assertions = iter([entry for entry in checked if isinstance(entry, Balance)])
+    return [next(assertions) if isinstance(entry, Balance) else entry for entry in entries], errors
 
 
 __plugins__ = ("find_documents", "verify_documents", "pad", "balance_assertions")

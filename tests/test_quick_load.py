@@ -225,3 +225,54 @@ def test_a_load_sorts_the_entries_twice_fewer_times(tmp_path, monkeypatch):
     with quick_load.quick_load():
         entries, _, _ = loader._load([(str(path), True)], None, None, None)
     assert (beancounts, len(keys)) == (7 * len(entries), 5 * len(entries))
+
+
+FAMILY = """\
+2025-04-01 open Assets:Pool
+2025-04-01 open Assets:Pool:Cash
+2025-04-01 open Assets:Pool:Cash:Petty
+2025-04-01 open Assets:Poolside
+2025-04-01 open Expenses:Care
+
+2025-05-01 * "To a sub-account"
+  Expenses:Care            20.00 GBP
+  Assets:Pool:Cash:Petty
+
+2025-05-02 * "To the parent"
+  Expenses:Care            30.00 GBP
+  Assets:Pool
+
+2025-05-03 * "To an account whose name begins the same"
+  Expenses:Care            40.00 GBP
+  Assets:Poolside
+
+2025-05-04 * "To the account itself"
+  Expenses:Care            50.00 GBP
+  Assets:Pool:Cash
+
+2025-05-31 balance Assets:Pool:Cash  -70.00 GBP
+2025-06-01 balance Assets:Pool:Cash  -69.00 GBP
+2025-05-31 balance Expenses:Care    140.00 GBP
+"""
+
+
+def test_balance_assertions_on_parents_sub_accounts_and_lookalikes(tmp_path, monkeypatch):
+    path = tmp_path / "main.beancount"
+    path.write_text(FAMILY)
+    own, quick = _both(path)
+    assert [e.source["lineno"] for e in own[1]] == [24]
+    _same(own, quick)
+    failed = [e for e in quick[0] if isinstance(e, data.Balance) and e.diff_amount is not None]
+    assert [e.meta["lineno"] for e in failed] == [24]
+
+
+def test_the_balance_assertions_are_given_only_the_transactions_they_add_up(tmp_path, monkeypatch):
+    path = tmp_path / "main.beancount"
+    path.write_text(FAMILY.replace("2025-05-31 balance Expenses:Care    140.00 GBP\n", ""))
+    given = []
+    check = quick_load.balance.check
+    monkeypatch.setattr(quick_load.balance, "check", lambda entries, options_map: given.append(
+        [e.narration for e in entries if isinstance(e, data.Transaction)]) or check(entries, options_map))
+    with quick_load.quick_load():
+        loader._load([(str(path), True)], None, None, None)
+    assert given == [["To a sub-account", "To the parent", "To the account itself"]]
