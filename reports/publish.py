@@ -3,7 +3,8 @@
 `render_statement` is the one path from ledger to statement bytes: the `s75 statement` command and
 the Fava page's downloads both call it, so their files are byte-identical. The PDF is printed from
 the same template and model as the HTML file, without the entries behind the figures (which the
-page does not print either) and so without links to them. `write_files` replaces
+page does not print either) and so without links to them. The entries behind the figures and the
+position's monthly sums come from one pass over the year's books (rules.trace.traces_and_books). `write_files` replaces
 the month's files all together or not at all, even if the command is stopped or killed part way.
 
 The workbook's writer (reports.workbook, and through it XlsxWriter, openpyxl and numpy) is imported
@@ -23,8 +24,10 @@ from reports.html import ENTRIES_LISTED, statement_html
 from reports.ledger import Loaded
 from reports.pdf import statement_pdf
 from reports.statement import build_statement
+from rules.calendar import year_of
 from rules.position import build_position
-from rules.trace import figure_traces
+from rules.reader import read_agreement
+from rules.trace import traces_and_books
 
 
 def month_end(text: str) -> datetime.date:
@@ -40,11 +43,15 @@ def render_statement(loaded: Loaded, as_of: datetime.date, generated: datetime.d
     """{file name: bytes} for the statement to `as_of`. Raises PositionError for a date outside the pool."""
     from reports.workbook import statement_xlsx  # only when a workbook is written (see above)
 
-    position = build_position(loaded.entries, as_of)
+    agreement, _ = read_agreement(loaded.entries)
+    traces = books = None
+    if agreement.pool is not None and year_of(as_of) in agreement.years():  # else build_position says why not
+        # the entries behind the figures and the position's monthly sums come from one pass
+        traces, books = traces_and_books(loaded.entries, agreement, as_of, base=loaded.path.parent,
+                                         limit=ENTRIES_LISTED)
+    position = build_position(loaded.entries, as_of, agreement, books)
     statement = build_statement(position, loaded.options.get("include", [str(loaded.path)]), generated,
                                 loaded.path)
-    traces = figure_traces(loaded.entries, position.agreement, as_of, base=loaded.path.parent,
-                           limit=ENTRIES_LISTED)
     return {f"{statement.stem}.html": statement_html(statement, traces=traces).encode("utf-8"),
             f"{statement.stem}.xlsx": statement_xlsx(statement),
             f"{statement.stem}.pdf": statement_pdf(statement, statement_html(statement))}

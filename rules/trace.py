@@ -21,6 +21,7 @@ from typing import NamedTuple
 from beancount.core import data
 
 from rules.agreement import Agreement
+from rules.books import YearBooks, counted
 from rules.calendar import FinancialYear, year_of
 from rules.entries import GENERATED, shown_payee, where
 
@@ -96,6 +97,31 @@ def figure_traces(entries, agreement: Agreement, as_of: datetime.date, base: str
     postings keeps its groups, count and total but not its lines. File names are relative to `base`
     when given (a statement names them from its ledger's folder, wherever that is), else to the
     current folder when below it."""
+    return _traces(entries, agreement, as_of, base, limit, only)[0]
+
+
+def traces_and_books(entries, agreement: Agreement, as_of: datetime.date, base: str | os.PathLike | None = None,
+                     limit: int | None = None) -> tuple[dict[tuple[str, str], Trace], YearBooks]:
+    """`figure_traces` and, from the same pass, the year's books to `as_of` (rules.books.year_books,
+    without the adjustments) for `build_position`: the statement needs both, and the pass is most of
+    the time of each. The books' sums are `monthly_sums`' to `as_of`, added up by file first (sums
+    of pennies, exact either way)."""
+    wanted = counted(agreement)
+    traces, sums = _traces(entries, agreement, as_of, base, limit, None, wanted)
+    monthly: dict[str, list[Decimal]] = {}
+    for (account, _, month, _), (_, amount) in sums.items():
+        if wanted(account):
+            row = monthly.get(account)
+            if row is None:
+                row = monthly[account] = [ZERO] * 12
+            row[(month - 4) % 12] += amount
+    return traces, YearBooks(year_of(as_of), monthly)
+
+
+def _traces(entries, agreement: Agreement, as_of: datetime.date, base, limit: int | None,
+            only: tuple[str, str] | None, also=None) -> tuple[dict[tuple[str, str], Trace], dict]:
+    """The traces, and the pass's sums by (account, year, month, file), which take in the accounts
+    `also(account)` names beside the figures' own."""
     year = year_of(as_of)
     if year not in agreement.years():
         known = ", ".join(y.label for y in agreement.years()) or "none"
@@ -115,8 +141,8 @@ def figure_traces(entries, agreement: Agreement, as_of: datetime.date, base: str
             found = owners[account] = [(key[0], figures[key]) for key in keys if wanted(key)]
         return found
 
-    _collect(entries, bisect.bisect_left(entries, year.start, key=_date),
-             bisect.bisect_right(entries, min(as_of, year.end), key=_date), counted_in, base, limit)
+    sums = _collect(entries, bisect.bisect_left(entries, year.start, key=_date),
+                    bisect.bisect_right(entries, min(as_of, year.end), key=_date), counted_in, base, limit, also)
     traces = {}
     for s in schemes:
         if wanted((SCHEME, s.scheme)):
@@ -125,13 +151,14 @@ def figure_traces(entries, agreement: Agreement, as_of: datetime.date, base: str
         if wanted((PARTNER, p.partner)):
             traces[(PARTNER, p.partner)] = _trace(PARTNER, p.partner, p.name, year, as_of,
                                                   figures[(PARTNER, p.partner)])
-    return traces
+    return traces, sums
 
 
-def _collect(entries, first: int, last: int, counted_in, base, limit: int | None) -> None:
+def _collect(entries, first: int, last: int, counted_in, base, limit: int | None, also=None) -> dict:
     """Fill each figure's _Collect from the transactions entries[first:last]. One tight pass sums the
     postings by account, month and file, and keeps each account's first `limit` + 1 postings; the
-    figures are made from those (a figure's first postings are among its accounts' first)."""
+    figures are made from those (a figure's first postings are among its accounts' first). The sums
+    are returned; they take in the accounts `also(account)` names too."""
     sums: dict[tuple, list] = {}  # (account, year, month, file name) -> [postings, amount]
     heads: dict[str, list] = {}  # account -> its first postings, (order, entry, posting)
     counted: dict[str, bool] = {}
@@ -146,7 +173,7 @@ def _collect(entries, first: int, last: int, counted_in, base, limit: int | None
             account = posting.account
             wanted = counted.get(account)
             if wanted is None:
-                wanted = counted[account] = bool(counted_in(account))
+                wanted = counted[account] = bool(counted_in(account)) or bool(also and also(account))
             if not wanted or posting.units is None or posting.units.number is None:
                 continue
             date = entry.date
@@ -185,6 +212,7 @@ def _collect(entries, first: int, last: int, counted_in, base, limit: int | None
         figure.lines = [_line(entry, posting, -posting.units.number if kind == PARTNER else posting.units.number,
                               _place_of(entry.meta.get("filename", "<unknown>"), places, base))
                         for _, entry, posting in head]
+    return sums
 
 
 def _place_of(filename, places: dict, base) -> str:

@@ -17,7 +17,7 @@ from reports.publish import render_statement
 from reports.statement import build_statement
 from rules.position import build_position
 from rules.reader import read_agreement
-from rules.trace import PARTNER, SCHEME, figure_traces
+from rules.trace import PARTNER, SCHEME, figure_traces, traces_and_books
 from s75.cli import main
 from conftest import EXAMPLE, ROOT, WORKED
 
@@ -47,6 +47,42 @@ def test_every_list_adds_up_to_the_position_figure_at_every_month_end(ledger):
                 assert traces[(SCHEME, s.scheme.scheme)].total == s.actual_to_date, (as_of, s.scheme.scheme)
             for p in position.partners:
                 assert traces[(PARTNER, p.partner.partner)].total == p.received, (as_of, p.partner.partner)
+
+
+@pytest.mark.parametrize("ledger", [EXAMPLE, WORKED, THREE], ids=lambda p: p.stem)
+def test_the_statements_one_pass_gives_the_same_traces_and_position(ledger):
+    """traces_and_books: figure_traces and the position built on its books are those of their own passes."""
+    loaded = load_ledger(ledger)
+    agreement, _ = read_agreement(loaded.entries)
+    for year in agreement.years():
+        for as_of in year.month_ends():
+            traces, books = traces_and_books(loaded.entries, agreement, as_of, limit=3)
+            assert traces == figure_traces(loaded.entries, agreement, as_of, limit=3)
+            assert build_position(loaded.entries, as_of, agreement, books) == \
+                build_position(loaded.entries, as_of, agreement), as_of
+
+
+class Counted(list):
+    """A list that counts the items read from it by index (the passes over a slice of the books)."""
+
+    read = 0
+
+    def __getitem__(self, index):
+        Counted.read += 1
+        return super().__getitem__(index)
+
+
+def test_the_statement_reads_the_years_books_once_for_its_figures():
+    loaded = load_ledger(EXAMPLE)
+    as_of = datetime.date(2025, 9, 30)
+    in_year = sum(1 for e in loaded.entries if datetime.date(2025, 4, 1) <= e.date <= as_of)
+    Counted.read = 0
+    files = render_statement(loaded.__class__(loaded.path, Counted(loaded.entries), [], loaded.options), as_of,
+                             datetime.date(2025, 10, 8))
+    assert files == render_statement(loaded, as_of, datetime.date(2025, 10, 8))
+    # two passes over the year's slice (and the look-ups of where it starts and ends): the figures with the
+    # entries behind them, and the prior-period adjustments; the position's own monthly pass is not made
+    assert 2 * in_year <= Counted.read < 2.2 * in_year
 
 
 def run(capsys, *argv) -> tuple[int, list[str], list[str]]:
