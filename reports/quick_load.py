@@ -34,6 +34,7 @@ where the list still holds Beancount's own, as Beancount 3.2 has it; any other l
 from __future__ import annotations
 
 import contextlib
+import threading
 from decimal import Decimal
 
 from beancount import loader
@@ -46,6 +47,7 @@ from beancount.ops import balance, documents, pad as beancount_pad, validation
 BEANCOUNTS = validation.validate_check_transaction_balances
 THIS = __name__
 BEFORE, AFTER = "before the ledger's plugins", "after the ledger's plugins"
+_CHANGING = threading.RLock()  # one load at a time changes the lists and puts them back
 STEPS = {"before": ([("beancount.ops.documents", None)], [(THIS, BEFORE)]),
          "after": ([("beancount.ops.pad", None), ("beancount.ops.balance", None)], [(THIS, AFTER)])}
 
@@ -129,13 +131,15 @@ def _replaced(steps: list, beancounts: list, ours: list) -> list:
 
 @contextlib.contextmanager
 def quick_load():
-    """Beancount's loader and validation with the quicker steps above in the place of its own."""
-    saved = loader.PLUGINS_PRE, loader.PLUGINS_POST, validation.VALIDATIONS
-    loader.PLUGINS_PRE = _replaced(loader.PLUGINS_PRE, *STEPS["before"])
-    loader.PLUGINS_POST = _replaced(loader.PLUGINS_POST, *STEPS["after"])
-    validation.VALIDATIONS = [transaction_balances if check is validation.validate_check_transaction_balances
-                              else check for check in validation.VALIDATIONS]
-    try:
-        yield
-    finally:
-        loader.PLUGINS_PRE, loader.PLUGINS_POST, validation.VALIDATIONS = saved
+    """Beancount's loader and validation with the quicker steps above in the place of its own. Loads in
+    other threads wait (the lists are the module's), a load within a load does not."""
+    with _CHANGING:
+        saved = loader.PLUGINS_PRE, loader.PLUGINS_POST, validation.VALIDATIONS
+        loader.PLUGINS_PRE = _replaced(loader.PLUGINS_PRE, *STEPS["before"])
+        loader.PLUGINS_POST = _replaced(loader.PLUGINS_POST, *STEPS["after"])
+        validation.VALIDATIONS = [transaction_balances if check is validation.validate_check_transaction_balances
+                                  else check for check in validation.VALIDATIONS]
+        try:
+            yield
+        finally:
+            loader.PLUGINS_PRE, loader.PLUGINS_POST, validation.VALIDATIONS = saved

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import threading
+import time
 from decimal import Decimal
 
 from beancount.core import data
@@ -208,6 +210,33 @@ def test_the_lists_are_beancounts_again_after_a_load(tmp_path):
     with contextlib.suppress(RuntimeError), quick_load.quick_load():
         assert loader.PLUGINS_POST == [(quick_load.THIS, quick_load.AFTER)]
         raise RuntimeError
+    assert (loader.PLUGINS_PRE, loader.PLUGINS_POST, quick_load.validation.VALIDATIONS) == before
+
+
+def test_loads_in_two_threads_leave_beancounts_lists():
+    """A second thread's load waits for the first's to put the lists back, so the last to finish does not
+    put back the first's quick lists."""
+    before = list(loader.PLUGINS_PRE), list(loader.PLUGINS_POST), list(quick_load.validation.VALIDATIONS)
+    second_in = threading.Event()
+
+    def first():
+        with quick_load.quick_load():
+            second_in.wait(timeout=0.5)  # the second is kept out until this ends
+
+    def second():
+        with quick_load.quick_load():
+            second_in.set()
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    time.sleep(0.05)
+    threads[1].start()
+    for thread in threads:
+        thread.join()
+    assert (loader.PLUGINS_PRE, loader.PLUGINS_POST, quick_load.validation.VALIDATIONS) == before
+    with quick_load.quick_load(), quick_load.quick_load():  # a load within a load, in one thread
+        assert loader.PLUGINS_PRE == [(quick_load.THIS, quick_load.BEFORE)]
     assert (loader.PLUGINS_PRE, loader.PLUGINS_POST, quick_load.validation.VALIDATIONS) == before
 
 
