@@ -117,8 +117,8 @@ def verify(ledger: Path, staged: Path, stages=None) -> list[str]:
     before its plugins: reports.ledger.Stages) only the staged file is parsed and booked, a part at a
     time when it is big (importers.landing_check)."""
     from importers.landing_check import check, lines_of
-    from reports.quick_load import quick_load
     from reports.ledger import collector_paused
+    from reports.quick_load import quick_load
 
     staged_name = str(staged.resolve())
     with collector_paused(), quick_load():

@@ -39,6 +39,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser import booking, parser
 
+from reports.quick_load import sums_to_zero
 from rules.identity import identity
 
 PART = 20_000  # new entries checked at once, at least (a part is as big as the ledger when that is bigger)
@@ -230,10 +231,7 @@ def _add_up(entries, sums: dict) -> bool:
     may, and their sum not: those are checked whole)."""
     for entry in entries:
         postings = entry.postings
-        balance: dict[str, Decimal] = {}
-        for posting in postings:
-            balance[posting.units.currency] = balance.get(posting.units.currency, 0) + posting.units.number
-        if any(balance.values()):
+        if not sums_to_zero(postings):
             return False
         key = (entry.date, entry.flag, entry.tags or frozenset(), entry.links or frozenset(),
                entry.meta.get("order"), tuple((p.account, p.units.currency) for p in postings))

@@ -98,12 +98,8 @@ def test_the_same_errors_as_beancount_for_any_transactions(groups):
         [(e.source["lineno"], e.message, e.entry) for e in beancounts]
 
 
-LEDGER = """\
-option "operating_currency" "GBP"
-2025-04-01 open Assets:Bank
-2025-04-01 open Expenses:Care
-2025-04-01 open Assets:Shares
-
+# A balanced payment, one that does not balance, one at a price (in both ledgers below).
+TRANSACTIONS = """\
 2025-05-01 * "Balanced"
   Expenses:Care  100.00 GBP
   Assets:Bank   -100.00 GBP
@@ -116,6 +112,13 @@ option "operating_currency" "GBP"
   Assets:Shares  10 EUR @ 1.50 GBP
   Assets:Bank   -15.00 GBP
 """
+LEDGER = """\
+option "operating_currency" "GBP"
+2025-04-01 open Assets:Bank
+2025-04-01 open Expenses:Care
+2025-04-01 open Assets:Shares
+
+""" + TRANSACTIONS
 
 
 def test_a_load_asks_beancount_only_about_what_does_not_sum_to_zero(tmp_path, monkeypatch):
@@ -149,18 +152,7 @@ option "documents" "{documents}"
 2025-04-03 balance Assets:Petty  50.00 GBP
 2025-04-02 pad Assets:Shares Equity:Opening
 
-2025-05-01 * "Balanced"
-  Expenses:Care  100.00 GBP
-  Assets:Bank   -100.00 GBP
-
-2025-05-02 * "Does not balance"
-  Expenses:Care  100.00 GBP
-  Assets:Bank    -99.00 GBP
-
-2025-05-03 * "At a price"
-  Assets:Shares  10 EUR @ 1.50 GBP
-  Assets:Bank   -15.00 GBP
-
+""" + TRANSACTIONS + """
 2025-05-04 document Assets:Bank "{documents}/gone.pdf"
 2025-05-31 balance Assets:Bank  -214.00 GBP
 2025-05-31 balance Expenses:Care  10.00 GBP
