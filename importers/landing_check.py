@@ -37,8 +37,9 @@ from decimal import Decimal
 
 from beancount.core import data
 from beancount.core.amount import Amount
-from beancount.parser import booking, parser
+from beancount.parser import parser
 
+from reports import quick_booking
 from reports.quick_load import sums_to_zero
 from rules.identity import identity
 
@@ -137,7 +138,7 @@ def _booked(stages, staged_name: str, first_line: int, text: bytes, plain: bool 
     new.sort(key=data.entry_sortkey)
     options = _options(stages, staged_name)
     options["dcontext"].update_from(new_options["dcontext"])
-    booked, booking_errors = booking.book(new, options)
+    booked, booking_errors = quick_booking.book(new, options)
     return booked, errors + booking_errors
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from beancount import loader
 from beancount.core import data
 
+from reports import quick_booking
 from reports.quick_load import quick_load
 from rules.calendar import month_number, year_of
 from rules.entries import where
@@ -114,11 +115,9 @@ def load_ledger(path: str | os.PathLike, keep_stages: bool = False) -> Loaded:
 def _load_in_stages(path: Path):
     """loader._load of the one file, keeping the parsed and booked entries (its stages, in the same
     order: parse, sort, book, then the plugins and validation)."""
-    from beancount.parser import booking
-
     entries, errors, options = loader._parse_recursive([(str(path), True)], None, None)
     entries.sort(key=data.entry_sortkey)
-    entries, booking_errors = booking.book(entries, options)
+    entries, booking_errors = quick_booking.book(entries, options)
     errors.extend(booking_errors)
     stages = Stages(list(entries), dict(options), list(errors))
     entries, errors, options = _transform_and_validate(entries, errors, options)

@@ -27,9 +27,13 @@ the quicker way in each and leaves every other step as it is:
   them: an error in one does not stop the other), so the loader sorts the entries once after them
   rather than twice.
 
+Booking, before all of these, is reports.quick_booking's: Beancount's own for every transaction
+whose booking is not plain.
+
 It does so by changing, while the load runs, the lists Beancount reads its steps from:
-`loader.PLUGINS_PRE`, `loader.PLUGINS_POST` and `validation.VALIDATIONS`. A step is replaced only
-where the list still holds Beancount's own, as Beancount 3.2 has it; any other list is left alone.
+`loader.PLUGINS_PRE`, `loader.PLUGINS_POST` and `validation.VALIDATIONS`, and the booking module the
+loader calls. A step is replaced only where it is still Beancount's own, as Beancount 3.2 has it;
+anything else is left alone.
 """
 from __future__ import annotations
 
@@ -43,6 +47,9 @@ from beancount.core.amount import Amount
 from beancount.core.data import Balance, Pad, Transaction
 from beancount.core.interpolate import AUTOMATIC_RESIDUAL
 from beancount.ops import balance, documents, pad as beancount_pad, validation
+from beancount.parser import booking
+
+from reports import quick_booking
 
 BEANCOUNTS = validation.validate_check_transaction_balances
 THIS = __name__
@@ -134,7 +141,9 @@ def quick_load():
     """Beancount's loader and validation with the quicker steps above in the place of its own. Loads in
     other threads wait (the lists are the module's), a load within a load does not."""
     with _CHANGING:
-        saved = loader.PLUGINS_PRE, loader.PLUGINS_POST, validation.VALIDATIONS
+        saved = loader.PLUGINS_PRE, loader.PLUGINS_POST, validation.VALIDATIONS, loader.booking
+        if loader.booking is booking:
+            loader.booking = quick_booking  # the loader calls its module's book(entries, options_map)
         loader.PLUGINS_PRE = _replaced(loader.PLUGINS_PRE, *STEPS["before"])
         loader.PLUGINS_POST = _replaced(loader.PLUGINS_POST, *STEPS["after"])
         validation.VALIDATIONS = [transaction_balances if check is validation.validate_check_transaction_balances
@@ -142,4 +151,4 @@ def quick_load():
         try:
             yield
         finally:
-            loader.PLUGINS_PRE, loader.PLUGINS_POST, validation.VALIDATIONS = saved
+            loader.PLUGINS_PRE, loader.PLUGINS_POST, validation.VALIDATIONS, loader.booking = saved

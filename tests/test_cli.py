@@ -83,3 +83,15 @@ def test_example_pool_month_6_risk_share_and_tranche(capsys):
     table = capsys.readouterr().out
     assert "Risk share on the forecast outturn: net overspend 254,000.00" in table
     assert "119,200.00 to S05" in table
+
+
+def test_an_amount_too_long_to_add_up_is_an_error_at_its_line_not_a_traceback(tmp_path, capsys):
+    ledger = tmp_path / "long.beancount"
+    text = WORKED.read_text() + ('\n2025-05-20 * "Care" "An amount past the pence Decimal keeps"\n'
+                                 '  Expenses:Scheme:S01  100000000000000000000000000.01 GBP\n  Assets:Pool:Cash\n')
+    ledger.write_text(text)
+    assert main(["check", str(ledger)]) == 1
+    err = capsys.readouterr().err
+    line = len(text.splitlines()) - 2
+    assert f"long.beancount:{line}: cannot be booked: an amount has more digits than can be added up" in err
+    assert "Traceback" not in err

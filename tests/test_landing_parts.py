@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 from beancount import loader
-from beancount.parser import booking
 
 from importer_support import COUNCIL_HEADER, copy_ledger, imported_entries
 from importers import landing, landing_check
+from reports import quick_booking
 from reports.ledger import load_ledger
 from s75.cli import main
 
@@ -42,14 +42,14 @@ def check(ledger, text: str, part: int) -> list[str]:
 
 def test_a_big_import_is_booked_a_part_at_a_time_and_lands(ledger, monkeypatch):
     sizes = []
-    book = booking.book
+    book = quick_booking.book
 
     def counting(entries, options, *args, **kwargs):
         sizes.append(len(entries))
         return book(entries, options, *args, **kwargs)
 
     stages = load_ledger(ledger, keep_stages=True).stages
-    monkeypatch.setattr(booking, "book", counting)
+    monkeypatch.setattr(quick_booking, "book", counting)
     monkeypatch.setattr(landing_check, "part_size", lambda stages: 3)
     target = landing.land(ledger, payments(10), datetime.date(2025, 11, 3), stages)
     assert target.name == "2025-11-03.beancount"

@@ -7,19 +7,20 @@ import contextlib
 import datetime
 import threading
 import time
+import types
 from decimal import Decimal
 
 from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.core.interpolate import AUTOMATIC_RESIDUAL
 from beancount.core.position import Cost
-from beancount.parser import options
+from beancount.parser import booking, options
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from beancount import loader
 
-from reports import quick_load
+from reports import quick_booking, quick_load
 from reports.ledger import load_ledger
 from reports.quick_load import BEANCOUNTS, sums_to_zero, transaction_balances
 from tests.conftest import EXAMPLE, WORKED
@@ -201,8 +202,18 @@ def test_the_lists_are_beancounts_again_after_a_load(tmp_path):
     before = list(loader.PLUGINS_PRE), list(loader.PLUGINS_POST), list(quick_load.validation.VALIDATIONS)
     with contextlib.suppress(RuntimeError), quick_load.quick_load():
         assert loader.PLUGINS_POST == [(quick_load.THIS, quick_load.AFTER)]
+        assert loader.booking is quick_booking  # the loader books with reports.quick_booking
         raise RuntimeError
     assert (loader.PLUGINS_PRE, loader.PLUGINS_POST, quick_load.validation.VALIDATIONS) == before
+    assert loader.booking is booking
+
+
+def test_a_booking_not_beancounts_is_left_alone(monkeypatch):
+    other = types.SimpleNamespace(book=booking.book)
+    monkeypatch.setattr(loader, "booking", other)
+    with quick_load.quick_load():
+        assert loader.booking is other
+    assert loader.booking is other
 
 
 def test_loads_in_two_threads_leave_beancounts_lists():
