@@ -48,7 +48,7 @@ fava: install
 
 # County scale: 250,000 and 500,000 transactions, each stage against bare bean-check (takes a while).
 SIZES ?= 250000 500000
-RUNS  ?= 3
+RUNS  ?= 5
 bench: install
 	$(BIN)/python -m bench.run --sizes $(SIZES) --runs $(RUNS)
 

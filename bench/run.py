@@ -1,6 +1,6 @@
 """`make bench`: every stage at county scale as a ratio of bare Beancount on the same ledger.
 
-    python -m bench.run [--sizes 250000 500000] [--runs 3] [--data bench/data] [--results bench/RESULTS.md]
+    python -m bench.run [--sizes 250000 500000] [--runs 5] [--data bench/data] [--results bench/RESULTS.md]
                         [--big 1000000]
 
 It generates the synthetic pool of each size (bench.generate), then runs RUNS rounds; each round
@@ -8,8 +8,11 @@ runs every stage once at every size, each as its own process, so that whatever e
 does at a time falls on all stages and sizes alike, and the growth from the smaller size to the
 larger is taken within a round (paired). It reports the median wall and CPU time (user + system)
 and the peak memory (maximum resident set, from the kernel's accounting of that process, as
-/usr/bin/time -v gives it). A stage's output is written to files while it runs (never a pipe left
-unread). Beancount's load cache and the PDFs kept by reports.pdf_cache are off (every other stage
+/usr/bin/time -v gives it), and each stage's growth from the smaller size to the larger, with its
+lowest and highest round (a stage's CPU time moves by up to 8% between runs on a shared machine,
+so five rounds are the default). The growth target is judged on the project's own stages; bare,
+bean-check and check-imported are Beancount alone and are shown beside them. A stage's output is
+written to files while it runs (never a pipe left unread). Beancount's load cache and the PDFs kept by reports.pdf_cache are off (every other stage
 starts with an empty PDF folder of its own) except where a stage says:
   bare        Beancount's loader on the ledger without the project's plugins, as bean-check runs it
               but without validate_data_types, which s75 does not run either (bench.bare): the floor,
@@ -70,6 +73,10 @@ GROWTH_TARGET = 2.1
 BIG_PEAK_TARGET_MB = 400
 STAGES = ("bare", "bean-check", "check", "statement", "import", "reimport", "import-month", "check-imported",
           "fava", "statement-warm", "statement-changed")
+# Beancount's own load without the project (the floor, bean-check, and bare on the imported ledger): shown
+# beside the project's stages, not themselves held to a target.
+BASELINES = ("bare", "bean-check", "check-imported")
+OURS = tuple(stage for stage in STAGES if stage not in BASELINES)
 
 
 KEPT_PDFS = Path(tempfile.gettempdir()) / f"s75-bench-pdfs-{os.getpid()}"  # the warm stages' kept PDFs
@@ -235,13 +242,19 @@ def table(all_results: dict[int, dict]) -> str:
     lines.append(f"Fava page render after load (median, first request after each load): {fava}.")
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
-        growth = {stage: [big / little for big, little in zip(all_results[large][stage]["rounds"],
-                                                             all_results[small][stage]["rounds"])]
-                  for stage in STAGES}
-        lines.append(f"Growth {large:,}/{small:,} (CPU, paired: median over the rounds of the round's ratio; "
-                     "each round ran both sizes): " + ", ".join(f"{stage} {statistics.median(g):.2f}"
-                                                               for stage, g in growth.items()) + ".")
+        lines.append(f"Growth {large:,}/{small:,} (CPU, paired: median over the rounds of the round's ratio, each "
+                     "round running both sizes; lowest and highest round in brackets): "
+                     + ", ".join(f"{stage} {statistics.median(g):.2f} ({min(g):.2f}-{max(g):.2f})"
+                                 for stage, g in growth(all_results).items()) + ".")
     return "\n".join(lines)
+
+
+def growth(all_results: dict[int, dict]) -> dict[str, list[float]]:
+    """Per stage, each round's CPU time at the largest size over its CPU time at the smallest."""
+    sizes = sorted(all_results)
+    small, large = all_results[sizes[0]], all_results[sizes[-1]]
+    return {stage: [big / little for big, little in zip(large[stage]["rounds"], small[stage]["rounds"])]
+            for stage in STAGES}
 
 
 def targets_table(all_results: dict[int, dict], big: dict | None) -> str:
@@ -254,13 +267,13 @@ def targets_table(all_results: dict[int, dict], big: dict | None) -> str:
                      + f" | {'yes' if all(r <= bound for r in ratios) else 'no'} |")
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
-        worst = max(STAGES, key=lambda st: statistics.median(
-            [b / a for b, a in zip(all_results[large][st]["rounds"], all_results[small][st]["rounds"])]))
-        value = statistics.median([b / a for b, a in zip(all_results[large][worst]["rounds"],
-                                                         all_results[small][worst]["rounds"])])
-        lines.append(f"| growth {large:,}/{small:,} at most {GROWTH_TARGET} every stage (highest: {worst}) | "
-                     + " | ".join([""] * (len(sizes) - 1) + [f"{value:.2f}"])
-                     + f" | {'yes' if value <= GROWTH_TARGET else 'no'} |")
+        medians = {stage: statistics.median(g) for stage, g in growth(all_results).items()}
+        worst = max(OURS, key=medians.get)
+        floors = ", ".join(f"{stage} {medians[stage]:.2f}" for stage in BASELINES)
+        lines.append(f"| growth {large:,}/{small:,} at most {GROWTH_TARGET} every s75 stage (highest: {worst}; "
+                     f"Beancount alone: {floors}) | "
+                     + " | ".join([""] * (len(sizes) - 1) + [f"{medians[worst]:.2f}"])
+                     + f" | {'yes' if medians[worst] <= GROWTH_TARGET else 'no'} |")
     if big:
         for name in ("dry-run", "full"):
             r = big.get(name, {})
@@ -347,7 +360,7 @@ def write_results(path: Path, text: str, begin: str = BEGIN, end: str = END) -> 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bench")
     parser.add_argument("--sizes", type=int, nargs="*", default=[250000, 500000])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data", type=Path, default=Path("bench/data"))
     parser.add_argument("--results", type=Path, default=Path("bench/RESULTS.md"))
     parser.add_argument("--pools", type=int, default=None, help="pools for the consolidation stage (0: none)")
