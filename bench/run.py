@@ -12,8 +12,9 @@ and the peak memory (maximum resident set, from the kernel's accounting of that 
 lowest and highest round (a stage's CPU time moves by up to 8% between runs on a shared machine,
 so five rounds are the default). The growth target is judged on the project's own stages; bare,
 bean-check and check-imported are Beancount alone and are shown beside them. A stage's output is
-written to files while it runs (never a pipe left unread). Beancount's load cache and the PDFs kept by reports.pdf_cache are off (every other stage
-starts with an empty PDF folder of its own) except where a stage says:
+written to files while it runs (never a pipe left unread). Beancount's load cache and the PDFs kept
+by reports.pdf_cache are off (every other stage starts with an empty PDF folder of its own) except
+where a stage says:
   bare        Beancount's loader on the ledger without the project's plugins, as bean-check runs it
               but without validate_data_types, which s75 does not run either (bench.bare): the floor,
               like for like
