@@ -23,11 +23,11 @@ gives every other transaction to Beancount's booking, with the running inventori
 Those inventories are asked about only by a transaction that is not plain (a posting at cost, or an
 amount without its currency), and only for its own accounts. So a plain transaction is booked the
 quick way only when none of its accounts appears in a transaction that is not plain; the rest go to
-Beancount in their order, one at a time, sharing one set of inventories, so that every inventory Beancount
-asks about holds what it would have held. A plain transaction cannot fail booking, so the errors are
-Beancount's, in its words and order, with one addition: where Beancount's booking would stop with an
-arithmetic error and no line to show for it (an amount too long to quantize), that transaction is
-left out with an error at its line.
+Beancount in their order, one at a time, sharing one set of inventories, so that every inventory
+Beancount asks about holds what it would have held. A plain transaction gives no booking error, so
+the errors are Beancount's, in its words and order, with one addition: where Beancount's booking
+would stop with an arithmetic error and no line to show for it (an amount too long to quantize, in
+a plain transaction or not), that transaction is left out with an error at its line.
 """
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def plain(postings) -> tuple[str, int | None] | None:
     currency, auto = None, None
     for index, posting in enumerate(postings):
         units = posting.units
-        if posting.cost is not None or posting.price is not None or (posting.meta and AUTOMATIC_RESIDUAL in posting.meta):
+        if (posting.cost is not None or posting.price is not None
+                or (posting.meta and AUTOMATIC_RESIDUAL in posting.meta)):
             return None
         if units is MISSING:
             if auto is not None:

@@ -79,7 +79,7 @@ def test_an_auto_posting_with_nothing_to_absorb_is_left_out():
 def test_precise_interpolation_and_given_tolerances():
     same_as_beancount('option "use_precise_interpolation" "TRUE"\n'
                       'option "inferred_tolerance_default" "GBP:0.05"\n'
-                      'option "inferred_tolerance_multiplier" "0.6"\n' + HEADER + """
+                      'option "tolerance_multiplier" "0.6"\n' + HEADER + """
 2025-05-01 * "Thirds"
   Expenses:Care   33.333 GBP
   Expenses:Other  10.1 GBP
@@ -243,7 +243,8 @@ def postings_text(draw):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(postings_text(), min_size=1, max_size=8),
        st.sampled_from(["", 'option "use_precise_interpolation" "TRUE"\n',
-                        'option "inferred_tolerance_default" "GBP:0.01"\noption "inferred_tolerance_multiplier" "2"\n']))
+                        'option "inferred_tolerance_default" "GBP:0.01"\n'
+                        'option "tolerance_multiplier" "2"\n']))
 def test_any_ledger_books_as_beancount_books_it(transactions, options):
     text = options + HEADER + "".join(f'\n2025-05-{day:02d} * "t{day}"\n{body}\n'
                                       for day, body in enumerate(transactions, start=1))
