@@ -42,7 +42,7 @@ def test_bench_runs_and_writes_the_table(tmp_path, capsys):
 
 def _results(growth_of: dict) -> dict:
     """Two sizes' results: every stage at 10 s a round at the smaller and 10 x its growth at the larger."""
-    from bench.run import STAGES
+    from bench.tables import STAGES
     small = {stage: {"rounds": [10.0, 10.0, 10.0], "ratios": [0.5] * 3} for stage in STAGES}
     large = {stage: {"rounds": [10.0 * g for g in growth_of.get(stage, (2.0, 2.0, 2.0))], "ratios": [0.5] * 3}
              for stage in STAGES}
@@ -50,7 +50,7 @@ def _results(growth_of: dict) -> dict:
 
 
 def test_growth_is_judged_on_the_project_stages_with_beancount_alone_shown_beside():
-    from bench.run import targets_table
+    from bench.tables import targets_table
     row = [line for line in targets_table(_results({"bare": (2.3, 2.3, 2.3), "statement": (2.05, 2.08, 1.9)}),
                                           None).splitlines() if line.startswith("| growth")][0]
     assert "(highest: statement; Beancount alone: bare 2.30, bean-check 2.00, check-imported 2.00)" in row
