@@ -33,7 +33,6 @@ import itertools
 import os
 import re
 from array import array
-from decimal import Decimal
 
 from beancount.core import data
 from beancount.core.amount import Amount
@@ -132,8 +131,7 @@ def _booked(stages, staged_name: str, first_line: int, text: bytes, plain: bool 
     for entry in new:
         for posting in getattr(entry, "postings", ()):
             units = posting.units
-            if (posting.cost is not None or posting.price is not None or not isinstance(units, Amount)
-                    or not isinstance(units.number, Decimal) or not isinstance(units.currency, str)):
+            if posting.cost is not None or posting.price is not None or not quick_booking.written(units):
                 return None
     new.sort(key=data.entry_sortkey)
     options = _options(stages, staged_name)

@@ -49,6 +49,11 @@ TOO_MANY_DIGITS = ("cannot be booked: an amount has more digits than can be adde
                    "(28 significant digits at most, pence included)")
 
 
+def written(units) -> bool:
+    """Whether a posting's units are an amount with its number and currency both written."""
+    return type(units) is Amount and type(units.number) is Decimal and type(units.currency) is str
+
+
 def plain(postings) -> tuple[str, int | None] | None:
     """(currency, index of the auto-posting or None) when the postings' booking is plain; else None."""
     currency, auto = None, None
@@ -61,7 +66,7 @@ def plain(postings) -> tuple[str, int | None] | None:
             if auto is not None:
                 return None
             auto = index
-        elif type(units) is not Amount or type(units.number) is not Decimal or type(units.currency) is not str:
+        elif not written(units):
             return None
         elif currency is None:
             currency = units.currency
@@ -97,9 +102,8 @@ class Tolerances(dict):
 
 
 def book_plain(entry: Transaction, currency: str, auto: int | None, options_map: dict,
-               known: Tolerances | None = None) -> Transaction:
+               known: Tolerances) -> Transaction:
     """The booked transaction, as Beancount's booking makes it, of a plain one (see `plain`)."""
-    known = Tolerances(options_map) if known is None else known
     tolerances = known.of(entry.postings, currency, "max")
     postings = list(entry.postings)
     if auto is not None:
@@ -131,13 +135,17 @@ def book(entries, options_map, initial_balances=None):
     Decimal precision can quantize), that transaction is left out with a BookingError at its line."""
     if initial_balances is not None:
         return BEANCOUNTS(entries, options_map, initial_balances)
-    shapes = [plain(entry.postings) if isinstance(entry, Transaction) else None for entry in entries]
-    asked = {posting.account for entry, shape in zip(entries, shapes)
-             if shape is None and isinstance(entry, Transaction) for posting in entry.postings}
+    shapes, asked = [], set()  # each entry's shape; the accounts of the transactions that are not plain
     methods = collections.defaultdict(lambda: options_map["booking_method"])
     for entry in entries:
-        if isinstance(entry, Open) and entry.booking:
+        shape = None
+        if isinstance(entry, Transaction):
+            shape = plain(entry.postings)
+            if shape is None:
+                asked.update(posting.account for posting in entry.postings)
+        elif isinstance(entry, Open) and entry.booking:
             methods[entry.account] = entry.booking
+        shapes.append(shape)
     balances = collections.defaultdict(Inventory)
     known = Tolerances(options_map)
     booked, errors, by_beancount = [], [], []
@@ -146,7 +154,7 @@ def book(entries, options_map, initial_balances=None):
             booked.append(entry)  # booking passes every other directive through as it is
             continue
         try:
-            if shape is None or any(posting.account in asked for posting in entry.postings):
+            if shape is None or (asked and any(posting.account in asked for posting in entry.postings)):
                 # Beancount's booking of one transaction on the running inventories; it updates them
                 # only once the transaction is booked.
                 done, done_errors = booking_full.book([entry], options_map, methods, balances)

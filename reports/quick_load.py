@@ -43,7 +43,6 @@ from decimal import Decimal
 
 from beancount import loader
 from beancount.core import account as accounts
-from beancount.core.amount import Amount
 from beancount.core.data import Balance, Pad, Transaction
 from beancount.core.interpolate import AUTOMATIC_RESIDUAL
 from beancount.ops import balance, documents, pad as beancount_pad, validation
@@ -66,8 +65,8 @@ def sums_to_zero(postings) -> bool:
     sums: dict[str, Decimal] = {}
     for posting in postings:
         units = posting.units
-        if (posting.cost is not None or posting.price is not None or type(units) is not Amount
-                or type(units.number) is not Decimal or (posting.meta and AUTOMATIC_RESIDUAL in posting.meta)):
+        if (posting.cost is not None or posting.price is not None or not quick_booking.written(units)
+                or (posting.meta and AUTOMATIC_RESIDUAL in posting.meta)):
             return False
         total = sums.get(units.currency)
         # Inventory.add_amount: a new position holds the number as it is; an existing one is summed.
