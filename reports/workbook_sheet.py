@@ -3,6 +3,13 @@
 wrote (to store each formula's value beside it), sizes columns and wrapped heading rows, and sets up
 the printed page (A4 landscape, one page wide, heading row repeated, page header and footer).
 reports.workbook and reports.workbook_schemes lay the statement out with it.
+
+Figures go to XlsxWriter as the Decimals they are: it writes a number cell's value as the number's
+text to 16 significant digits (`{:.16G}`) and a formula's stored value as its text, so a figure's
+digits in the file are the ledger's own, with no binary float between (every figure of up to 16
+significant digits, 99,999,999,999,999.99, exactly). A spreadsheet reading the file holds it in its
+own floating point, which gives back to the penny every figure of up to 15 significant digits
+(9,999,999,999,999.99).
 """
 from __future__ import annotations
 
@@ -30,16 +37,6 @@ HEADER_RGB = "FF" + HEADER_COLOUR[1:]  # the headings' fill as openpyxl reads it
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 HEADER_LIMIT = 255  # characters Excel allows in a page header or footer
-
-
-
-def cell_number(value) -> float:
-    """A figure as the number an .xlsx cell holds. The file format has only binary floating point for
-    numbers, so this is the one place a Decimal becomes a float, at the file's edge: the sheet keeps
-    the Decimal for its own sums (`Sheet.values`), and the HTML, PDF and position keep it exact. A cell
-    gives back to the penny any figure of up to 15 significant digits (9,999,999,999,999.99); beyond
-    that a spreadsheet shows it to its own precision."""
-    return float(value)
 
 
 class Styles:
@@ -123,14 +120,14 @@ class Sheet:
         if isinstance(value, datetime.date):
             self.ws.write_datetime(row - 1, col - 1, datetime.datetime.combine(value, datetime.time()), style)
         else:
-            self.ws.write_number(row - 1, col - 1, cell_number(value), style)
+            self.ws.write_number(row - 1, col - 1, value, style)  # a Decimal is written as its own digits
         self.values[(row, col)] = value
         self.fit(col, _shown_width(value, kind))
 
     def formula(self, row: int, col: int, formula: str, kind: str, value, bold: bool = False,
                 total: bool = False, width: int = 0) -> None:
         """A formula we built (the only formula cells in the workbook), with its value stored beside it."""
-        self.ws.write_formula(row - 1, col - 1, formula, self.styles.get(kind, bold, total=total), cell_number(value))
+        self.ws.write_formula(row - 1, col - 1, formula, self.styles.get(kind, bold, total=total), value)
         self.values[(row, col)] = value
         self.fit(col, max(width, _shown_width(value, kind)))
 

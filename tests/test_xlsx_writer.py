@@ -123,8 +123,23 @@ def test_ledger_text_that_looks_like_a_formula_stays_text(example):
     assert "<f>HYPERLINK" not in sheet and "<f>@" not in sheet
 
 
-def test_a_cell_number_gives_back_every_figure_of_up_to_15_digits_to_the_penny():
-    from reports.workbook_sheet import cell_number
-    assert cell_number(Decimal("24250000.01")) == 24250000.01
-    for text in ("9999999999999.99", "0.01", "-1234567.89", "1073200.00"):
-        assert Decimal(repr(cell_number(Decimal(text)))).quantize(Decimal("0.01")) == Decimal(text)
+def test_a_figure_is_written_into_its_cell_as_its_own_digits_and_read_back_to_the_penny():
+    import xlsxwriter
+
+    from reports.workbook_sheet import NUMBER, Sheet, Styles
+    figures = ("24250000.01", "9999999999999.99", "99999999999999.99", "0.01", "-1234567.89", "1073200.00")
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = Sheet(book, book.add_worksheet("Figures"), Styles(book))
+    for row, text in enumerate(figures, start=1):
+        sheet.put(row, 1, Decimal(text), NUMBER)
+        sheet.formula(row, 2, f"=A{row}", NUMBER, Decimal(text))
+    book.close()
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    for text in figures:
+        assert xml.count(f"<v>{text}</v>") == 2  # the number and the formula's stored value, digit for digit
+    ws = openpyxl.load_workbook(io.BytesIO(out.getvalue()))["Figures"]
+    for row, text in enumerate(figures, start=1):  # a reader's float holds 15 significant digits to the penny
+        if text != "99999999999999.99":
+            assert Decimal(repr(ws.cell(row, 1).value)).quantize(Decimal("0.01")) == Decimal(text)
